@@ -1,0 +1,34 @@
+"""credo: Bayesian modelling with compiled log-densities, NUTS and SMC, extensible by domain plugins."""
+
+__version__ = "0.1.0"
+
+from credo import math
+from credo.distributions import *  # noqa: F403
+from credo.distributions import __all__ as _distributions
+from credo.distributions import transforms
+from credo.exceptions import DataError, ParameterValueError, SamplingError, ShapeError
+from credo.logprob import logcdf, logp
+from credo.model.compile import compile_logp_dlogp
+from credo.model.core import Deterministic, Model, Potential, modelcontext
+from credo.model.data import Data, set_data
+from credo.model.graph import model_to_graphviz
+
+__all__ = [
+    *_distributions,
+    "Model",
+    "modelcontext",
+    "Deterministic",
+    "Potential",
+    "Data",
+    "set_data",
+    "logp",
+    "logcdf",
+    "math",
+    "transforms",
+    "compile_logp_dlogp",
+    "model_to_graphviz",
+    "ParameterValueError",
+    "SamplingError",
+    "ShapeError",
+    "DataError",
+]
