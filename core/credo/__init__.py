@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-from credo import math
+from credo import citations, math  # citations is callable: cr.citations(model_or_idata)
 from credo.distributions import *  # noqa: F403
 from credo.distributions import __all__ as _distributions
 from credo.distributions import transforms
@@ -31,4 +31,14 @@ __all__ = [
     "SamplingError",
     "ShapeError",
     "DataError",
+    "citations",
 ]
+
+
+def __getattr__(name: str):
+    # cr.ext imports the plugin namespace on first use; plugins themselves load on first attribute
+    if name == "ext":
+        import credo.ext
+
+        return credo.ext
+    raise AttributeError(f"module 'credo' has no attribute {name!r}")
