@@ -12,6 +12,12 @@ from credo.model.compile import compile_logp_dlogp
 from credo.model.core import Deterministic, Model, Potential, modelcontext
 from credo.model.data import Data, set_data
 from credo.model.graph import model_to_graphviz
+from credo.optimize import find_MAP
+from credo.sampling.forward import (
+    compute_log_likelihood,
+    sample_posterior_predictive,
+    sample_prior_predictive,
+)
 
 __all__ = [
     *_distributions,
@@ -27,6 +33,10 @@ __all__ = [
     "transforms",
     "compile_logp_dlogp",
     "model_to_graphviz",
+    "find_MAP",
+    "sample_prior_predictive",
+    "sample_posterior_predictive",
+    "compute_log_likelihood",
     "ParameterValueError",
     "SamplingError",
     "ShapeError",

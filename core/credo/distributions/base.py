@@ -209,11 +209,31 @@ class Distribution:
             if dims is not None:
                 shape = model.shape_from_dims(name, dims, observed)
             elif observed is not None:
-                shape = model.observed_shape(observed)
+                return cls._new_observed(model, name, args, kwargs, observed, transform, initval)
         rv = cls.dist(*args, shape=shape, size=size, **kwargs)
         return model.register_rv(
             rv, name, observed=observed, dims=dims, transform=transform, initval=initval
         )
+
+    @classmethod
+    def _new_observed(cls, model, name, args, kwargs, observed, transform, initval):
+        """Observed variable without shape: keep a parameter-driven shape when it fits the data.
+
+        A shape that follows the parameters (e.g. a mean built from `cr.Data` predictors) lets
+        `cr.set_data` change the number of rows for prediction; otherwise the data fix the shape.
+        """
+        want = model.observed_shape(observed)
+        rv = cls.dist(*args, **kwargs)
+        static = tuple(rv.type.shape)
+        fits = len(static) == len(want) and all(d is None or d == w for d, w in zip(static, want))
+        if fits and any(d is None for d in static):
+            try:
+                fits = model._concrete_shape(name, rv) == want
+            except ShapeError:
+                fits = False
+        if not fits:
+            rv = cls.dist(*args, shape=want, **kwargs)
+        return model.register_rv(rv, name, observed=observed, transform=transform, initval=initval)
 
     @classmethod
     def dist(cls, *args, **kwargs) -> TensorVariable:  # pragma: no cover - overridden

@@ -16,11 +16,12 @@ import numba
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
-from credo.model.core import Model, modelcontext
 from numba import types
 from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.replace import graph_replace
 from pytensor.graph.traversal import ancestors
+
+from credo.model.core import Model, modelcontext
 
 __all__ = [
     "RavelMap",

@@ -16,13 +16,14 @@ from typing import Any
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
-from credo.distributions.base import UNSET, CheckParameterValue, DistInfo, dist_info
-from credo.distributions.transforms import Transform
-from credo.exceptions import DataError, ParameterValueError, SamplingError, ShapeError
 from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.replace import graph_replace
 from pytensor.graph.traversal import ancestors
 from pytensor.tensor.variable import TensorVariable
+
+from credo.distributions.base import UNSET, CheckParameterValue, DistInfo, dist_info
+from credo.distributions.transforms import Transform
+from credo.exceptions import DataError, ParameterValueError, SamplingError, ShapeError
 
 __all__ = ["Model", "modelcontext", "Deterministic", "Potential", "FreeRV"]
 
@@ -182,6 +183,8 @@ class Model:
     def observed_shape(observed) -> tuple[int, ...]:
         if isinstance(observed, SharedVariable):
             return tuple(observed.get_value().shape)
+        if isinstance(observed, np.ndarray):
+            return tuple(observed.shape)
         return tuple(int(d) for d in observed.type.shape)
 
     def prepare_observed(self, name: str, observed, dims=None, impute: bool = False):

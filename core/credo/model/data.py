@@ -6,9 +6,10 @@ from collections.abc import Mapping
 
 import numpy as np
 import pytensor
+from pytensor.compile.sharedvalue import SharedVariable
+
 from credo.exceptions import DataError
 from credo.model.core import Model, modelcontext
-from pytensor.compile.sharedvalue import SharedVariable
 
 __all__ = ["Data", "set_data"]
 
