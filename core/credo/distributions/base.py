@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pytensor.tensor as pt
 from pytensor.raise_op import CheckAndRaise
+from pytensor.tensor.random.variable import shared_rng
 from pytensor.tensor.variable import TensorVariable
 
 from credo.distributions import transforms
@@ -35,6 +36,7 @@ __all__ = [
     "CheckParameterValue",
     "dist_info",
     "as_param",
+    "random_variable",
     "UNSET",
 ]
 
@@ -111,6 +113,12 @@ class DistInfo:
     def logcdf(self, value) -> TensorVariable:
         return self.cls.logcdf(value, *self.params, **dict(self.kwargs))
 
+    def get_transform(self) -> Transform | None:
+        return self.cls.get_transform(*self.params, **dict(self.kwargs))
+
+    def support_point(self, rv) -> TensorVariable:
+        return self.cls.support_point(rv, *self.params, **dict(self.kwargs))
+
 
 def dist_info(var) -> DistInfo:
     """The `DistInfo` of a variable made by a credo distribution; `TypeError` otherwise."""
@@ -120,6 +128,17 @@ def dist_info(var) -> DistInfo:
             f"{var} is not a credo random variable; create it with e.g. cr.Normal.dist(0, 1)"
         )
     return info
+
+
+def random_variable(op, *params, size=None, rng=None, **kwargs) -> TensorVariable:
+    """Draw from the PyTensor ``RandomVariable`` ``op`` with its own shared generator.
+
+    Each node gets a fresh ``shared_rng`` unless ``rng`` is given, so forward sampling can reseed every
+    generator of a graph and update each one from its own node (``node.outputs[0]``).
+    """
+    rng = shared_rng(seed=None) if rng is None else rng
+    _, draw = op(*params, size=size, rng=rng, return_next_rng=True, **kwargs)
+    return draw
 
 
 def _static_shape(var) -> tuple:
@@ -290,7 +309,7 @@ class Distribution:
     @classmethod
     def rv_graph(cls, *params, size=None, rng=None, **kwargs) -> TensorVariable:
         """Forward-sampling graph; defaults to calling ``rv_op``."""
-        return cls.rv_op(*params, size=size, rng=rng)
+        return random_variable(cls.rv_op, *params, size=size, rng=rng)
 
     @staticmethod
     def logp(value, *params) -> TensorVariable:  # pragma: no cover - overridden

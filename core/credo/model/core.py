@@ -251,7 +251,7 @@ class Model:
 
     def _make_free(self, rv, name, info, transform, initval) -> FreeRV:
         if transform is UNSET:
-            transform = info.cls.get_transform(*info.params)
+            transform = info.get_transform()
         shape = self._concrete_shape(name, rv)
         if transform is None:
             ushape = shape
@@ -270,7 +270,7 @@ class Model:
         missing = np.nonzero(mask)
         n_missing = int(mask.sum())
         if transform is UNSET:
-            transform = info.cls.get_transform(*info.params)
+            transform = info.get_transform()
         if transform is not None and transform.ndim_supp:
             raise ValueError(f"cannot impute missing values of {name!r}: not an elementwise density")
         vname = f"{name}_unobserved"
@@ -281,7 +281,7 @@ class Model:
             value = pt.tensor(dtype="float64", shape=(n_missing,), name=f"{vname}_{transform.name}__")
             constrained = transform.backward(value)
             constrained.name = vname
-        start = pt.broadcast_to(info.cls.support_point(rv, *info.params), rv.shape)[missing]
+        start = pt.broadcast_to(info.support_point(rv), rv.shape)[missing]
         # the missing entries have no density of their own: it comes with the observed term
         free = FreeRV(
             constrained, vname, None, transform, value, constrained, (n_missing,), (n_missing,),
@@ -454,7 +454,7 @@ class Model:
             elif f.start is not None:
                 sp = f.start
             else:
-                sp = f.info.cls.support_point(f.rv, *f.info.params)
+                sp = f.info.support_point(f.rv)
                 sp = pt.broadcast_to(sp, f.shape)
             sp = graph_replace(sp, sp_map, strict=False) if sp_map else sp
             sp_map[f.rv] = sp
