@@ -250,8 +250,11 @@ def citation_keys(model_or_idata: Any) -> tuple[str, ...]:
         if _uses_plugins(keys):
             keys.add("pluggy")
         return _ordered(keys)
-    attrs = model_or_idata if isinstance(model_or_idata, Mapping) else getattr(
-        model_or_idata, "attrs", None)
+    # InferenceData is itself a Mapping (of groups): look for its attrs before treating the
+    # argument as an attrs mapping
+    attrs = getattr(model_or_idata, "attrs", None)
+    if attrs is None and isinstance(model_or_idata, Mapping):
+        attrs = model_or_idata
     if not isinstance(attrs, Mapping):
         raise TypeError(
             "citations: expected a credo.Model or an InferenceData, got "

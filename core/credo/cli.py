@@ -130,7 +130,7 @@ def _read_attrs(path: Path) -> dict:
         with xr.open_dataset(path) as root:
             return dict(root.attrs)
     except (OSError, ValueError) as err:
-        raise CLIError(f"{path}: not a readable netCDF file ({err})") from err
+        raise CLIError(f"{path}: not a readable netCDF file ({type(err).__name__})") from err
 
 
 def _cmd_cite(args: argparse.Namespace) -> None:
@@ -213,14 +213,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.showwarning = _show_warning
         try:
             args.func(args)
-        except (CLIError, PluginError) as err:
-            print(f"credo: error: {err}", file=sys.stderr)
-            return 1
         except KeyboardInterrupt:
             print("credo: interrupted", file=sys.stderr)
             return 130
         except Exception as err:  # the command promises one line, never a traceback
-            print(f"credo: error: {type(err).__name__}: {err}", file=sys.stderr)
+            message = str(err) if isinstance(err, CLIError | PluginError) else (
+                f"{type(err).__name__}: {err}")
+            print(f"credo: error: {' '.join(message.split())}", file=sys.stderr)
             return 1
     return 0
 

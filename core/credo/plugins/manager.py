@@ -44,6 +44,7 @@ __all__ = [
     "core_version",
     "load_dataset",
     "plugin_manager",
+    "plugin_versions",
     "register",
     "registry",
     "reset",
@@ -496,6 +497,11 @@ def check_plugin(plugin: object, name: str = "plugin") -> PluginInfo:
     state = _Loaded(pm)
     _load_in_process(state, name, plugin, None)
     return _merge(state).plugins[name]
+
+
+def plugin_versions() -> dict[str, str]:
+    """Versions of the loaded plugins by name, for result metadata (``idata.attrs``)."""
+    return {name: info.version for name, info in registry().plugins.items()}
 
 
 def load_dataset(name: str) -> Any:

@@ -40,12 +40,10 @@ def _keys(record: str, name: str, keys: Iterable[str] | str) -> tuple[str, ...]:
     return keys
 
 
-def _require_text(record: str, name: str, **fields: object) -> None:
+def _require_text(record: str, label: object, **fields: object) -> None:
     for key, value in fields.items():
         if not isinstance(value, str) or not value.strip():
-            raise ValueError(
-                f"{record} {name!r}: {key} must be a non-empty string, got {value!r}"
-            )
+            raise ValueError(f"{record} {label!r}: {key} must be a non-empty string, got {value!r}")
 
 
 def _require_identifier(record: str, name: object) -> None:
@@ -218,8 +216,8 @@ class ExampleSpec:
     name : str
         Unique name across all plugins.
     target : callable or path
-        Either ``target(out: pathlib.Path, seed: int)``, called in-process, or the path of a Python
-        script run as ``python SCRIPT --out DIR --seed N`` in a subprocess.
+        Either ``target(out: pathlib.Path, seed: int)``, called in-process, or the absolute path of
+        a Python script run as ``python SCRIPT --out DIR --seed N`` in a subprocess.
     summary : str
         One line: what the example shows.
 
@@ -228,7 +226,7 @@ class ExampleSpec:
     TypeError
         If `target` is neither callable nor a path.
     ValueError
-        If `name` or `summary` is empty.
+        If `name` or `summary` is empty or a script path is relative.
     """
 
     name: str
@@ -238,10 +236,18 @@ class ExampleSpec:
 
     def __post_init__(self) -> None:
         _require_text("ExampleSpec", self.name, name=self.name, summary=self.summary)
-        if not (callable(self.target) or isinstance(self.target, str | os.PathLike)):
+        if callable(self.target):
+            return
+        if not isinstance(self.target, str | os.PathLike):
             raise TypeError(
                 f"ExampleSpec {self.name!r}: target must be a callable or a script path, got "
                 f"{self.target!r}"
+            )
+        if not os.path.isabs(self.target):
+            # relative to what? the user's working directory is not the plugin's
+            raise ValueError(
+                f"ExampleSpec {self.name!r}: script path must be absolute, e.g. "
+                f"Path(__file__).parent / 'examples' / 'run.py', got {self.target!r}"
             )
 
 
