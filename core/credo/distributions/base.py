@@ -318,12 +318,12 @@ class Distribution:
     logcdf = None
 
     @classmethod
-    def get_transform(cls, *params) -> Transform | None:
+    def get_transform(cls, *params, **kwargs) -> Transform | None:
         """Transform to the unconstrained space for these parameter values."""
         return cls.default_transform
 
     @classmethod
-    def support_point(cls, rv, *params) -> TensorVariable:
+    def support_point(cls, rv, *params, **kwargs) -> TensorVariable:
         """A point of high density used as initial value; shape of ``rv``."""
         return pt.zeros_like(rv, dtype=cls.dtype)
 
@@ -344,7 +344,7 @@ class PositiveContinuous(Continuous):
     default_transform = transforms.log
 
     @classmethod
-    def support_point(cls, rv, *params):
+    def support_point(cls, rv, *params, **kwargs):
         return pt.ones_like(rv, dtype="float64")
 
 
@@ -354,7 +354,7 @@ class UnitContinuous(Continuous):
     default_transform = transforms.logodds
 
     @classmethod
-    def support_point(cls, rv, *params):
+    def support_point(cls, rv, *params, **kwargs):
         return pt.full_like(rv, 0.5, dtype="float64")
 
 
@@ -364,6 +364,6 @@ class BoundedContinuous(Continuous):
     bound_params: ClassVar[tuple[int | None, int | None]] = (None, None)
 
     @classmethod
-    def get_transform(cls, *params):
+    def get_transform(cls, *params, **kwargs):
         lo, hi = cls.bound_params
         return transforms.bounded(None if lo is None else params[lo], None if hi is None else params[hi])
