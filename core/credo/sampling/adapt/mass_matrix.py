@@ -1,0 +1,141 @@
+"""Mass-matrix estimators: Welford running (co)variance, Stan's regularised estimate and nutpie's
+gradient-based diagonal (Numba).
+
+The inverse mass matrix is the metric of `credo.sampling.nuts.nuts_step`: a diagonal of shape (m,)
+or a dense matrix of shape (m, m). `RunningVariance` accumulates the diagonal or the full
+covariance depending on the shape of its ``m2`` array, so one code path serves both metrics.
+
+References
+----------
+Welford (1962), Technometrics 4, 419.
+Stan ``welford_var_estimator.hpp``, ``welford_covar_estimator.hpp``, ``var_adaptation.hpp`` and
+``covar_adaptation.hpp`` (shrinkage towards ``1e-3 I`` with weight ``5 / (n + 5)``).
+Seyboldt et al., nutpie / nuts-rs ``mass_matrix.rs``: ``M^-1 = diag(sqrt(var(draws) / var(grads)))``,
+which is exact for Gaussian targets and uses the gradients that NUTS computes anyway.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numba as nb
+import numpy as np
+
+__all__ = [
+    "RunningVariance",
+    "running_variance_init",
+    "running_variance_add",
+    "stan_inv_mass",
+    "grad_based_inv_mass",
+    "grad_init_inv_mass",
+    "inv_mass_sqrt",
+]
+
+_LOWER = 1e-20
+_UPPER = 1e20
+
+
+class RunningVariance(NamedTuple):
+    """Welford accumulator of draws; ``m2`` is (m,) for variances or (m, m) for a covariance.
+
+    Attributes
+    ----------
+    mean : ndarray, shape (m,)
+        Running mean (updated in place).
+    m2 : ndarray, shape (m,) or (m, m)
+        Sum of squared deviations from the mean (updated in place).
+    count : int
+        Number of draws added.
+    """
+
+    mean: np.ndarray
+    m2: np.ndarray
+    count: int
+
+
+@nb.njit(cache=True, nogil=True)
+def running_variance_init(mean, m2):
+    """Empty the accumulator whose arrays are ``mean`` and ``m2`` (zeroed in place)."""
+    mean[:] = 0.0
+    m2[:] = 0.0
+    return RunningVariance(mean, m2, 0)
+
+
+@nb.njit(cache=True, nogil=True)
+def _welford_add(mean, m2, x, count):
+    # m2 must be an argument for Numba to prune the branch on its ndim at compile time
+    m = x.shape[0]
+    if m2.ndim == 1:
+        for i in range(m):
+            delta = x[i] - mean[i]
+            mean[i] += delta / count
+            m2[i] += delta * (x[i] - mean[i])
+    else:
+        delta = x - mean
+        for i in range(m):
+            mean[i] += delta[i] / count
+        for i in range(m):
+            d = x[i] - mean[i]
+            for j in range(m):
+                m2[i, j] += d * delta[j]
+
+
+@nb.njit(cache=True, nogil=True)
+def running_variance_add(est, x):
+    """Add the draw ``x`` (shape (m,)) to the accumulator; arrays are updated in place."""
+    count = est.count + 1
+    _welford_add(est.mean, est.m2, x, count)
+    return RunningVariance(est.mean, est.m2, count)
+
+
+@nb.njit(cache=True, nogil=True)
+def _shrink(m2, n):
+    out = m2 * ((n / (n + 5.0)) / (n - 1.0))
+    if m2.ndim == 1:
+        out += 1e-3 * (5.0 / (n + 5.0))
+    else:
+        for i in range(out.shape[0]):
+            out[i, i] += 1e-3 * (5.0 / (n + 5.0))
+    return out
+
+
+@nb.njit(cache=True, nogil=True)
+def stan_inv_mass(est):
+    """Stan's regularised sample (co)variance ``n/(n+5) S + 1e-3 * 5/(n+5) I`` of the draws.
+
+    Returns a new array of the shape of ``est.m2``. Requires ``est.count >= 2``.
+    """
+    return _shrink(est.m2, float(est.count))
+
+
+@nb.njit(cache=True, nogil=True)
+def grad_based_inv_mass(draws, grads, previous):
+    """nutpie's diagonal ``sqrt(var(draws) / var(grads))``, clamped to [1e-20, 1e20].
+
+    ``draws`` and ``grads`` hold the same number of samples, so their ``m2`` sums are used without
+    normalising. Entries that are not finite or zero keep their ``previous`` value.
+    """
+    out = previous.copy()
+    for i in range(out.shape[0]):
+        value = np.sqrt(draws.m2[i] / grads.m2[i])
+        if np.isfinite(value) and value > 0.0:
+            out[i] = min(max(value, _LOWER), _UPPER)
+    return out
+
+
+@nb.njit(cache=True, nogil=True)
+def grad_init_inv_mass(grad):
+    """nutpie's initial diagonal ``1 / |grad|`` at the initial point (|grad| clamped first)."""
+    out = np.empty_like(grad)
+    for i in range(grad.shape[0]):
+        value = 1.0 / min(max(abs(grad[i]), _LOWER), _UPPER)
+        out[i] = value if np.isfinite(value) else 1.0
+    return out
+
+
+@nb.njit(cache=True, nogil=True)
+def inv_mass_sqrt(inv_mass):
+    """``sqrt`` of a diagonal metric or the lower Cholesky factor of a dense one."""
+    if inv_mass.ndim == 1:
+        return np.sqrt(inv_mass)
+    return np.ascontiguousarray(np.linalg.cholesky(inv_mass))

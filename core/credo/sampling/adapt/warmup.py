@@ -1,0 +1,224 @@
+"""Warm-up controller: watches each transition and returns a new step size and metric.
+
+The sampler never knows it is tuning (STYLE.md section 1): `warmup_update` takes the state after a
+transition and its `NUTSInfo` and returns ``(warmup, step_size, inv_mass, inv_mass_chol)``. Two
+schemes share one state type, so the chain loop compiles once per metric shape:
+
+``"stan"``
+    Stan's windowed adaptation (`credo.sampling.adapt.stan`) of a diagonal or dense metric, with
+    dual averaging of the step size restarted after every window.
+``"nutpie"``
+    nutpie's gradient-based diagonal metric with overlapping windows
+    (`credo.sampling.adapt.nutpie`).
+
+Both use dual averaging (`credo.sampling.adapt.step_size`) with ``gamma=0.05``, ``kappa=0.75``,
+``t0=10`` and end warm-up at the averaged step size.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numba as nb
+import numpy as np
+
+from credo.sampling.adapt.mass_matrix import (
+    RunningVariance,
+    grad_based_inv_mass,
+    grad_init_inv_mass,
+    inv_mass_sqrt,
+    running_variance_add,
+    running_variance_init,
+    stan_inv_mass,
+)
+from credo.sampling.adapt.nutpie import (
+    EARLY_WINDOW,
+    STEP_SIZE_WINDOW,
+    NutpieWindows,
+    nutpie_windows_update,
+)
+from credo.sampling.adapt.stan import StanWindows, stan_window_schedule, stan_windows_update
+from credo.sampling.adapt.step_size import (
+    DualAverageState,
+    dual_average_init,
+    dual_average_update,
+    init_step_size,
+)
+
+__all__ = ["SCHEMES", "WarmupState", "warmup_init", "warmup_update"]
+
+SCHEMES = {"stan": 0, "nutpie": 1}
+_STAN = 0
+_NUTPIE_INITIAL_STEP = 0.1  # nuts-rs StepSizeSettings::initial_step
+_STAN_INITIAL_STEP = 1.0  # Stan's default stepsize
+_STAN_HEURISTIC_ACCEPT = 0.8  # hard-coded in Stan's init_stepsize
+
+
+class WarmupState(NamedTuple):
+    """State of warm-up adaptation of one chain.
+
+    Attributes
+    ----------
+    scheme : int
+        ``SCHEMES["stan"]`` or ``SCHEMES["nutpie"]``.
+    tune : int
+        Number of warm-up iterations.
+    target_accept : float
+        Target of dual averaging.
+    step : DualAverageState
+    stan : StanWindows
+        Used by the Stan scheme (size-0 arrays otherwise).
+    nutpie : NutpieWindows
+        Used by the nutpie scheme (size-0 arrays otherwise).
+    """
+
+    scheme: int
+    tune: int
+    target_accept: float
+    step: DualAverageState
+    stan: StanWindows
+    nutpie: NutpieWindows
+
+
+def _empty_estimator(m: int, shape: tuple[int, ...]) -> RunningVariance:
+    return RunningVariance(np.zeros(m), np.zeros(shape), 0)
+
+
+def warmup_init(
+    scheme: str,
+    tune: int,
+    target_accept: float,
+    dense: bool,
+    position: np.ndarray,
+    logp: float,
+    grad: np.ndarray,
+    logp_fn,
+    idx: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[WarmupState, float, np.ndarray, np.ndarray, int]:
+    """Initial metric, step size and adaptation state of one chain.
+
+    Stan starts from the unit metric and step size 1; nutpie from ``1 / |grad|`` and step size
+    0.1. Both then run Stan's step-size heuristic (nutpie with ``target_accept`` as threshold).
+
+    Parameters
+    ----------
+    scheme : {"stan", "nutpie"}
+    tune : int
+        Number of warm-up iterations (>= 0).
+    target_accept : float
+        In (0, 1).
+    dense : bool
+        Dense metric (Stan scheme only).
+    position, logp, grad : ndarray (n_dim,), float, ndarray (n_dim,)
+        Initial state (finite).
+    logp_fn : cfunc of ``LOGP_GRAD_SIGNATURE``
+    idx : ndarray of int64, shape (m,)
+        Coordinates moved by NUTS.
+    rng : numpy.random.Generator
+        The chain's generator.
+
+    Returns
+    -------
+    warmup : WarmupState
+    step_size : float
+    inv_mass, inv_mass_chol : ndarray, shape (m,) or (m, m)
+    n_grad_evals : int
+        Gradient evaluations spent by the step-size heuristic.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``scheme`` or ``dense=True`` with ``scheme="nutpie"``.
+    """
+    if scheme not in SCHEMES:
+        raise ValueError(f"adaptation={scheme!r}; expected one of {sorted(SCHEMES)}")
+    if dense and scheme == "nutpie":
+        raise ValueError(
+            "adaptation='nutpie' adapts a diagonal metric; use adaptation='stan' with metric='dense'"
+        )
+    m = idx.shape[0]
+    metric_shape = (m, m) if dense else (m,)
+    q, g = position[idx], grad[idx]
+    if scheme == "stan":
+        start, stop, ends = stan_window_schedule(tune)
+        stan = StanWindows(_empty_estimator(m, metric_shape), ends, start, stop)
+        nutpie = NutpieWindows(*[_empty_estimator(0, (0,))] * 4, 0, 0, 0, True)
+        inv_mass = np.eye(m) if dense else np.ones(m)
+        start_step, threshold = _STAN_INITIAL_STEP, _STAN_HEURISTIC_ACCEPT
+    else:
+        stan = StanWindows(_empty_estimator(0, (0,)), np.empty(0, dtype=np.int64), 0, 0)
+        estimators = []
+        for value in (q, g, q, g):
+            estimators.append(running_variance_add(_empty_estimator(m, (m,)), value))
+        early_end = int(EARLY_WINDOW * tune)
+        final_start = tune - int(STEP_SIZE_WINDOW * tune)
+        nutpie = NutpieWindows(*estimators, early_end, final_start, 0, True)
+        inv_mass = grad_init_inv_mass(g)
+        start_step, threshold = _NUTPIE_INITIAL_STEP, target_accept
+    chol = inv_mass_sqrt(inv_mass)
+    step_size, n_grad = init_step_size(
+        position, logp, grad, logp_fn, idx, start_step, inv_mass, chol, rng, threshold
+    )
+    warmup = WarmupState(
+        SCHEMES[scheme], int(tune), float(target_accept), dual_average_init(step_size), stan, nutpie
+    )
+    return warmup, step_size, inv_mass, chol, n_grad
+
+
+@nb.njit(cache=True, nogil=True)
+def warmup_update(warmup, draw, position, logp, grad, info, step_size, inv_mass, inv_mass_chol,
+                  logp_fn, idx, rng):  # fmt: skip
+    """Adapt after warm-up iteration ``draw`` (0-based) that produced ``position`` and ``info``.
+
+    Returns
+    -------
+    warmup : WarmupState
+    step_size : float
+        Step size for the next iteration; the dual-averaged one after the last warm-up iteration.
+    inv_mass, inv_mass_chol : ndarray
+        Metric for the next iteration (the input arrays when unchanged).
+    n_grad_evals : int
+        Gradient evaluations spent re-initialising the step size.
+    """
+    step = warmup.step
+    stan = warmup.stan
+    nutpie = warmup.nutpie
+    q = position[idx]
+    n_grad = 0
+    if warmup.scheme == _STAN:
+        step = dual_average_update(step, info.acceptance_rate, warmup.target_accept)
+        step_size = np.exp(step.log_step)
+        stan, closed = stan_windows_update(stan, draw, q)
+        if closed:
+            inv_mass = stan_inv_mass(stan.estimator)
+            inv_mass_chol = inv_mass_sqrt(inv_mass)
+            est = running_variance_init(stan.estimator.mean, stan.estimator.m2)
+            stan = StanWindows(est, stan.ends, stan.start, stan.stop)
+            step_size, n_grad = init_step_size(position, logp, grad, logp_fn, idx, step_size,
+                                               inv_mass, inv_mass_chol, rng,
+                                               _STAN_HEURISTIC_ACCEPT)  # fmt: skip
+            step = dual_average_init(step_size)
+    else:
+        late = True
+        update = False
+        if draw < nutpie.final_start:
+            nutpie, update, late = nutpie_windows_update(nutpie, draw, q, grad[idx],
+                                                         info.diverging, info.index_in_trajectory)
+            if update:
+                inv_mass = grad_based_inv_mass(nutpie.draws, nutpie.grads, inv_mass)
+                inv_mass_chol = inv_mass_sqrt(inv_mass)
+        accept = info.acceptance_rate_sym if late else info.acceptance_rate
+        step = dual_average_update(step, accept, warmup.target_accept)
+        step_size = np.exp(step.log_step)
+        if update and nutpie.initial_metric:
+            nutpie = NutpieWindows(nutpie.draws, nutpie.grads, nutpie.draws_bg, nutpie.grads_bg,
+                                   nutpie.early_end, nutpie.final_start, nutpie.last_update, False)
+            step_size, n_grad = init_step_size(position, logp, grad, logp_fn, idx,
+                                               _NUTPIE_INITIAL_STEP, inv_mass, inv_mass_chol, rng,
+                                               warmup.target_accept)  # fmt: skip
+            step = dual_average_init(step_size)
+    if draw == warmup.tune - 1:
+        step_size = np.exp(step.log_step_bar)
+    new = WarmupState(warmup.scheme, warmup.tune, warmup.target_accept, step, stan, nutpie)
+    return new, step_size, inv_mass, inv_mass_chol, n_grad

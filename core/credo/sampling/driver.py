@@ -1,0 +1,319 @@
+"""Run NUTS chains in parallel threads over nogil Numba code, in chunks, with warm-up.
+
+Each chain owns a `numpy.random.Generator` spawned from one `numpy.random.SeedSequence`, so a run
+is reproducible from its seed whatever the number of threads or the chunk sizes. Chains advance in
+chunks of draws sized to take about ``chunk_seconds``; between chunks the main thread refreshes the
+progress bars and a KeyboardInterrupt stops every chain after its current chunk, returning what was
+drawn (truncated to the shortest chain) with ``interrupted=True``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from credo.sampling.adapt.warmup import warmup_init
+from credo.sampling.chain import STAT_DTYPES, STAT_NAMES, run_chunk
+from credo.sampling.logp import LOGP_GRAD_SIGNATURE, check_cfunc, check_initial_points
+from credo.sampling.progress import ChainProgress, ProgressBars
+
+__all__ = ["ChainResults", "run_chains"]
+
+_REFRESH_SECONDS = 0.25
+
+
+@dataclass
+class ChainResults:
+    """Output of `run_chains`.
+
+    Attributes
+    ----------
+    draws : ndarray, shape (chains, draws, n_dim)
+        Posterior draws on the unconstrained space.
+    stats : dict of str to ndarray, shape (chains, draws)
+        Sampler statistics (`credo.sampling.chain.STAT_NAMES`): ``lp``, ``diverging``, ``energy``,
+        ``energy_error``, ``tree_depth``, ``n_steps``, ``step_size``, ``step_size_bar``,
+        ``acceptance_rate``, ``acceptance_rate_sym``, ``max_energy_error``,
+        ``reached_max_treedepth``, ``index_in_trajectory``.
+    warmup_stats : dict of str to ndarray, shape (chains, tune)
+        The same statistics during warm-up.
+    warmup_draws : ndarray, shape (chains, tune, n_dim), or None
+        Warm-up draws if ``keep_warmup`` was set.
+    step_size : ndarray, shape (chains,)
+        Adapted step size of each chain.
+    inv_mass : ndarray, shape (chains, m) or (chains, m, m)
+        Adapted inverse mass matrix of each chain (for the coordinates ``idx``).
+    n_grad_evals : ndarray of int, shape (chains,)
+        Gradient evaluations per chain, warm-up and step-size searches included.
+    timings : dict of str to float
+        Wall-clock seconds: ``"init"`` (checks before the threads start), ``"tune"`` and
+        ``"draws"`` (time inside the Numba chunks, summed over chains) and ``"total"``.
+    interrupted : bool
+        True if a KeyboardInterrupt stopped sampling early.
+    """
+
+    draws: np.ndarray
+    stats: dict[str, np.ndarray]
+    warmup_stats: dict[str, np.ndarray]
+    warmup_draws: np.ndarray | None
+    step_size: np.ndarray
+    inv_mass: np.ndarray
+    n_grad_evals: np.ndarray
+    timings: dict[str, float] = field(default_factory=dict)
+    interrupted: bool = False
+
+
+class _Chain:
+    """Mutable bookkeeping of one chain on its worker thread (the kernels themselves are pure)."""
+
+    def __init__(self, chain: int, tune: int, draws: int, n_dim: int, keep_warmup: bool):
+        self.chain = chain
+        self.iteration = 0
+        self.total = tune + draws
+        self.divergences = 0
+        self.step_size = float("nan")
+        self.n_grad = 0
+        self.tune_seconds = 0.0
+        self.draw_seconds = 0.0
+        self.draws = np.empty((draws, n_dim))
+        self.stats = np.empty((draws, len(STAT_NAMES)))
+        self.warmup_draws = np.empty((tune, n_dim)) if keep_warmup else None
+        self.warmup_stats = np.empty((tune, len(STAT_NAMES)))
+        self.inv_mass = None
+
+    def progress(self, tune: int) -> ChainProgress:
+        return ChainProgress(
+            self.chain,
+            self.iteration,
+            self.total,
+            self.iteration < tune,
+            self.divergences,
+            self.step_size,
+        )
+
+
+def _validate(n_dim, init_positions, draws, tune, target_accept, max_treedepth, metric, idx):
+    init = np.array(init_positions, dtype=np.float64, order="C")
+    if init.ndim != 2 or init.shape[1] != n_dim:
+        raise ValueError(
+            f"init_positions has shape {init.shape}; expected (chains, n_dim) with n_dim={n_dim}"
+        )
+    if init.shape[0] < 1:
+        raise ValueError("init_positions has no rows; expected one initial point per chain")
+    for name, value in (("draws", draws), ("tune", tune)):
+        if int(value) != value or value < 0:
+            raise ValueError(f"{name}={value!r}; expected a non-negative integer")
+    if not 0.0 < target_accept < 1.0:
+        raise ValueError(f"target_accept={target_accept!r}; expected a value in (0, 1)")
+    if int(max_treedepth) != max_treedepth or max_treedepth < 1:
+        raise ValueError(f"max_treedepth={max_treedepth!r}; expected a positive integer")
+    if metric not in ("diag", "dense"):
+        raise ValueError(f"metric={metric!r}; expected 'diag' or 'dense'")
+    if idx is None:
+        idx = np.arange(n_dim, dtype=np.int64)
+    else:
+        idx = np.asarray(idx)
+        if idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer):
+            raise ValueError(f"idx={idx!r}; expected a non-empty 1-d array of coordinate indices")
+        idx = idx.astype(np.int64)
+        if np.any(np.diff(idx) <= 0) or idx[0] < 0 or idx[-1] >= n_dim:
+            raise ValueError(
+                f"idx={idx.tolist()}; expected sorted unique coordinates in [0, {n_dim})"
+            )
+    return init, idx
+
+
+def run_chains(
+    logp_cfunc,
+    n_dim: int,
+    init_positions: np.ndarray,
+    draws: int = 1000,
+    tune: int = 1000,
+    seed: int | np.random.SeedSequence | None = None,
+    *,
+    target_accept: float = 0.8,
+    max_treedepth: int = 10,
+    max_energy_error: float = 1000.0,
+    metric: str = "diag",
+    adaptation: str | None = None,
+    idx: np.ndarray | None = None,
+    cores: int | None = None,
+    keep_warmup: bool = False,
+    progressbar: bool = True,
+    progress_callback: Callable[[list[ChainProgress]], None] | None = None,
+    chunk_seconds: float = 0.1,
+) -> ChainResults:
+    """Sample with NUTS: warm-up then draws, one thread per chain.
+
+    Parameters
+    ----------
+    logp_cfunc : numba cfunc of ``LOGP_GRAD_SIGNATURE``
+        ``double logp(double *x, double *grad, intp n)`` on the flat unconstrained space.
+    n_dim : int
+        Length of the flat vector.
+    init_positions : array_like of float, shape (chains, n_dim)
+        Initial point of each chain (finite, with finite logp and gradient).
+    draws, tune : int
+        Posterior draws and warm-up iterations per chain.
+    seed : int or SeedSequence, optional
+        Seeds one Generator per chain via ``SeedSequence(seed).spawn(chains)``.
+    target_accept : float
+        Dual-averaging target for the mean acceptance probability, in (0, 1).
+    max_treedepth : int
+        Maximum number of trajectory doublings.
+    max_energy_error : float
+        Energy error that marks a divergence.
+    metric : {"diag", "dense"}
+        Diagonal or dense inverse mass matrix.
+    adaptation : {"nutpie", "stan"}, optional
+        Warm-up scheme; default ``"nutpie"`` for a diagonal metric, ``"stan"`` for a dense one.
+    idx : array_like of int, shape (m,), optional
+        Sorted coordinates that NUTS moves (default all); the others stay at their initial values.
+    cores : int, optional
+        Worker threads (default ``min(chains, os.cpu_count())``).
+    keep_warmup : bool
+        Keep warm-up draws in ``ChainResults.warmup_draws``.
+    progressbar : bool
+        Show one progress bar per chain on stderr.
+    progress_callback : callable, optional
+        Called from the main thread about four times a second with a list of `ChainProgress`.
+    chunk_seconds : float
+        Target duration of one Numba call per chain.
+
+    Returns
+    -------
+    ChainResults
+
+    Raises
+    ------
+    TypeError
+        If ``logp_cfunc`` is not a cfunc of ``LOGP_GRAD_SIGNATURE``.
+    ValueError
+        For inconsistent shapes or out-of-range options.
+    credo.exceptions.SamplingError
+        If an initial point has a non-finite position, log-density or gradient.
+
+    References
+    ----------
+    Hoffman & Gelman (2014); Betancourt (2017), arXiv:1701.02434; Stan Reference Manual;
+    nutpie (Seyboldt et al.) for the default adaptation.
+    """
+    t_start = time.perf_counter()
+    fn = check_cfunc(logp_cfunc, LOGP_GRAD_SIGNATURE)
+    init, idx = _validate(n_dim, init_positions, draws, tune, target_accept, max_treedepth,
+                          metric, idx)  # fmt: skip
+    draws, tune, max_treedepth = int(draws), int(tune), int(max_treedepth)
+    dense = metric == "dense"
+    if adaptation is None:
+        adaptation = "stan" if dense else "nutpie"
+    n_chains = init.shape[0]
+    logps, grads = check_initial_points(fn, init)
+    seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    rngs = [np.random.Generator(np.random.PCG64(s)) for s in seq.spawn(n_chains)]
+    chains = [_Chain(c, tune, draws, n_dim, keep_warmup) for c in range(n_chains)]
+    stop = threading.Event()
+
+    def work(c: int) -> None:
+        ch, rng = chains[c], rngs[c]
+        warmup, step_size, inv_mass, chol, n_grad = warmup_init(
+            adaptation, tune, target_accept, dense, init[c], logps[c], grads[c], fn, idx, rng
+        )
+        ch.step_size, ch.n_grad, ch.inv_mass = step_size, n_grad, inv_mass
+        position, logp, grad = init[c].copy(), float(logps[c]), grads[c].copy()
+        size = 1
+        while ch.iteration < ch.total and not stop.is_set():
+            it = ch.iteration
+            tuning = it < tune
+            size = min(size, (tune if tuning else ch.total) - it)
+            if tuning:
+                lo = it
+                out = (ch.warmup_draws[lo : lo + size] if keep_warmup
+                       else np.empty((size, n_dim)))  # fmt: skip
+                stats = ch.warmup_stats[lo : lo + size]
+            else:
+                lo = it - tune
+                out, stats = ch.draws[lo : lo + size], ch.stats[lo : lo + size]
+            t0 = time.perf_counter()
+            position, logp, grad, step_size, inv_mass, chol, warmup, n_grad = run_chunk(
+                fn, idx, position, logp, grad, step_size, inv_mass, chol, rng, warmup, it,
+                max_treedepth, max_energy_error, out, stats,
+            )  # fmt: skip
+            dt = time.perf_counter() - t0
+            if tuning:
+                ch.tune_seconds += dt
+            else:
+                ch.draw_seconds += dt
+            ch.n_grad += n_grad
+            ch.divergences += int(stats[:, 1].sum())
+            ch.step_size, ch.inv_mass = step_size, inv_mass
+            ch.iteration = it + size
+            # aim at chunk_seconds per call, growing at most 4-fold as tree sizes change in warm-up
+            size = max(1, min(4 * size, int(size * chunk_seconds / max(dt, 1e-9))))
+
+    bars = ProgressBars(n_chains, tune + draws) if progressbar else None
+    t_init = time.perf_counter() - t_start
+    interrupted = False
+    with ThreadPoolExecutor(max_workers=cores or min(n_chains, os.cpu_count() or 1)) as pool:
+        futures = [pool.submit(work, c) for c in range(n_chains)]
+        try:
+            pending = futures
+            while pending:
+                _, pending = wait(pending, timeout=_REFRESH_SECONDS, return_when=FIRST_EXCEPTION)
+                if any(f.done() and f.exception() is not None for f in futures):
+                    stop.set()
+                _report(chains, tune, bars, progress_callback)
+        except KeyboardInterrupt:
+            stop.set()
+            interrupted = True
+            wait(futures)
+        finally:
+            if bars is not None:
+                bars.update([ch.progress(tune) for ch in chains])
+                bars.close()
+        for f in futures:
+            f.result()
+    return _collect(chains, tune, draws, keep_warmup, interrupted, t_init,
+                    time.perf_counter() - t_start)  # fmt: skip
+
+
+def _report(chains, tune, bars, callback) -> None:
+    progress = [ch.progress(tune) for ch in chains]
+    if bars is not None:
+        bars.update(progress)
+    if callback is not None:
+        callback(progress)
+
+
+def _stats_dict(arrays: list[np.ndarray], n: int) -> dict[str, np.ndarray]:
+    stacked = np.stack([a[:n] for a in arrays])
+    return {
+        name: stacked[:, :, k].astype(STAT_DTYPES.get(name, np.float64))
+        for k, name in enumerate(STAT_NAMES)
+    }
+
+
+def _collect(chains, tune, draws, keep_warmup, interrupted, t_init, t_total) -> ChainResults:
+    n_tuned = min(min(ch.iteration, tune) for ch in chains)
+    n_drawn = min(max(ch.iteration - tune, 0) for ch in chains)
+    return ChainResults(
+        draws=np.stack([ch.draws[:n_drawn] for ch in chains]),
+        stats=_stats_dict([ch.stats for ch in chains], n_drawn),
+        warmup_stats=_stats_dict([ch.warmup_stats for ch in chains], n_tuned),
+        warmup_draws=np.stack([ch.warmup_draws[:n_tuned] for ch in chains]) if keep_warmup else None,
+        step_size=np.array([ch.step_size for ch in chains]),
+        inv_mass=np.stack([ch.inv_mass for ch in chains]),
+        n_grad_evals=np.array([ch.n_grad for ch in chains], dtype=np.int64),
+        timings={
+            "init": t_init,
+            "tune": sum(ch.tune_seconds for ch in chains),
+            "draws": sum(ch.draw_seconds for ch in chains),
+            "total": t_total,
+        },
+        interrupted=interrupted,
+    )

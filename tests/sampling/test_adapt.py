@@ -1,0 +1,97 @@
+"""Warm-up pieces: dual averaging, Stan's windows, estimators, and both schemes end to end."""
+
+import numpy as np
+import pytest
+
+from credo.sampling import run_chains
+from credo.sampling.adapt.mass_matrix import (
+    RunningVariance,
+    grad_based_inv_mass,
+    running_variance_add,
+    stan_inv_mass,
+)
+from credo.sampling.adapt.stan import stan_window_schedule
+from credo.sampling.adapt.step_size import dual_average_init, dual_average_update
+from credo.sampling.targets import normal
+
+SCALES = np.logspace(-2, 2, 8)
+
+
+@pytest.fixture(scope="module")
+def wide_gauss():
+    return normal(np.zeros(SCALES.size), SCALES)
+
+
+def test_dual_averaging_finds_step_size_of_target_acceptance():
+    # With acceptance exp(-step) the target 0.8 is reached at step = -log(0.8); the averaged
+    # iterate approaches it slowly (1% above after 3000 updates).
+    state = dual_average_init(1.0)
+    for _ in range(3000):
+        state = dual_average_update(state, np.exp(-np.exp(state.log_step)), 0.8)
+    assert np.exp(state.log_step_bar) == pytest.approx(-np.log(0.8), rel=0.02)
+    assert state.mu == pytest.approx(np.log(10.0))
+
+
+def test_stan_windows_for_default_warmup():
+    start, stop, ends = stan_window_schedule(1000)
+    assert (start, stop) == (75, 950)
+    assert ends.tolist() == [99, 149, 249, 449, 949]  # windows of 25, 50, 100, 200, 500
+
+
+def test_stan_windows_fall_back_for_short_warmup():
+    start, stop, ends = stan_window_schedule(150)  # 75 + 25 + 50 = 150 still fits
+    assert (start, stop, ends.tolist()) == (75, 100, [99])
+    start, stop, ends = stan_window_schedule(100)  # 15% / 75 / 10%
+    assert (start, stop, ends.tolist()) == (15, 90, [89])
+    assert stan_window_schedule(19)[2].size == 0
+
+
+@pytest.mark.parametrize("dense", [False, True])
+def test_running_variance_matches_numpy(dense):
+    x = np.random.default_rng(0).normal(size=(50, 3)) * [1.0, 10.0, 0.1]
+    est = RunningVariance(np.zeros(3), np.zeros((3, 3) if dense else 3), 0)
+    for row in x:
+        est = running_variance_add(est, row)
+    cov = np.cov(x.T) if dense else x.var(axis=0, ddof=1)
+    np.testing.assert_allclose(est.m2 / (est.count - 1), cov, rtol=1e-12)
+    np.testing.assert_allclose(est.mean, x.mean(axis=0), rtol=1e-12)
+    # Stan: n/(n+5) S + 1e-3 * 5/(n+5) I
+    expected = 50 / 55 * cov + 1e-3 * 5 / 55 * (np.eye(3) if dense else 1.0)
+    np.testing.assert_allclose(stan_inv_mass(est), expected, rtol=1e-12)
+
+
+def test_grad_based_estimate_is_exact_for_gaussian_draws():
+    # For a Gaussian, grad = -x / var, so sqrt(var(x) / var(grad)) = var exactly.
+    var = SCALES**2
+    x = np.random.default_rng(1).normal(size=(20, SCALES.size)) * SCALES
+    draws = RunningVariance(np.zeros(8), np.zeros(8), 0)
+    grads = RunningVariance(np.zeros(8), np.zeros(8), 0)
+    for row in x:
+        draws = running_variance_add(draws, row)
+        grads = running_variance_add(grads, -row / var)
+    np.testing.assert_allclose(grad_based_inv_mass(draws, grads, np.ones(8)), var, rtol=1e-10)
+
+
+@pytest.mark.parametrize("adaptation, tol", [("nutpie", 0.05), ("stan", 0.35)])
+def test_schemes_recover_variances_spanning_eight_decades(wide_gauss, adaptation, tol):
+    init = np.random.default_rng(2).uniform(-1, 1, (2, SCALES.size))
+    res = run_chains(wide_gauss, SCALES.size, init, draws=200, tune=1000, seed=3,
+                     adaptation=adaptation, progressbar=False)  # fmt: skip
+    ratio = res.inv_mass / SCALES**2
+    assert np.all(np.abs(np.log(ratio)) < tol), ratio
+    assert res.draws.var(axis=(0, 1)) / SCALES**2 == pytest.approx(np.ones(8), rel=0.35)
+
+
+@pytest.mark.parametrize("adaptation", ["nutpie", "stan"])
+@pytest.mark.parametrize("target", [0.8, 0.95])
+def test_step_size_adaptation_reaches_target_acceptance(wide_gauss, adaptation, target):
+    init = np.random.default_rng(4).uniform(-1, 1, (2, SCALES.size))
+    res = run_chains(wide_gauss, SCALES.size, init, draws=500, tune=1000, seed=5,
+                     adaptation=adaptation, target_accept=target, progressbar=False)  # fmt: skip
+    # dual averaging drives the mean acceptance of the warm-up iterates to the target ...
+    late_warmup = res.warmup_stats["acceptance_rate"][:, -100:]
+    assert late_warmup.mean() == pytest.approx(target, abs=0.05)
+    # ... and the averaged step size used afterwards is a little smaller, never larger
+    accept = res.stats["acceptance_rate"].mean()
+    assert target - 0.03 < accept < target + 0.12
+    assert np.all(res.stats["step_size"] == res.step_size[:, None])
