@@ -3,6 +3,7 @@
 __version__ = "0.1.0"
 
 from credo import citations, math  # citations is callable: cr.citations(model_or_idata)
+from credo.diagnostics import sampling_report, summary
 from credo.distributions import *  # noqa: F403
 from credo.distributions import __all__ as _distributions
 from credo.distributions import transforms
@@ -18,6 +19,7 @@ from credo.sampling.forward import (
     sample_posterior_predictive,
     sample_prior_predictive,
 )
+from credo.sampling.sample import sample
 
 __all__ = [
     *_distributions,
@@ -34,6 +36,9 @@ __all__ = [
     "compile_logp_dlogp",
     "model_to_graphviz",
     "find_MAP",
+    "sample",
+    "summary",
+    "sampling_report",
     "sample_prior_predictive",
     "sample_posterior_predictive",
     "compute_log_likelihood",

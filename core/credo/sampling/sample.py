@@ -1,0 +1,233 @@
+"""``cr.sample``: the inference button. Compile the model, start the chains, return `InferenceData`."""
+
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+
+import numpy as np
+
+from credo.citations import citation_attrs
+from credo.diagnostics import sampling_report
+from credo.exceptions import SamplingError
+from credo.inference_data import base_attrs, to_inference_data
+from credo.model.compile import compile_logp_dlogp, compile_point_fn
+from credo.model.core import Model, modelcontext
+from credo.sampling.driver import ChainResults, run_chains
+from credo.sampling.forward import compute_log_likelihood
+
+__all__ = ["sample", "initial_points", "draws_to_posterior"]
+
+_INITS = ("jitter+adapt_diag", "adapt_diag", "jitter+adapt_full", "adapt_full")
+
+
+def _check_args(draws, tune, chains, target_accept, init) -> None:
+    for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
+        if not isinstance(value, int | np.integer) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    if not 0.0 < target_accept < 1.0:
+        raise ValueError(f"target_accept must lie in (0, 1), got {target_accept!r}")
+    if init not in _INITS:
+        raise ValueError(f"init must be one of {_INITS}, got {init!r}")
+
+
+def initial_points(model: Model, compiled, chains: int, seed, jitter: bool) -> np.ndarray:
+    """Flat starting points, one per chain: the support point plus Uniform(-1, 1) jitter.
+
+    A jittered point with non-finite log-density or gradient is redrawn up to 20 times (as PyMC);
+    without a valid one, the unjittered point's problems are reported by `Model.check_start_vals`.
+
+    Returns
+    -------
+    ndarray, shape (chains, ndim)
+    """
+    base = model.initial_point()
+    model.check_start_vals(base)
+    x0 = compiled.ravel_map.ravel(base)
+    out = np.empty((chains, compiled.ndim))
+    seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    for c, child in enumerate(seq.spawn(chains)):
+        rng = np.random.default_rng(child)
+        x = x0
+        for _ in range(20 if jitter else 0):
+            cand = x0 + rng.uniform(-1.0, 1.0, size=x0.shape) * ~compiled.ravel_map.discrete
+            logp, grad = compiled(cand)
+            if np.isfinite(logp) and np.all(np.isfinite(grad)):
+                x = cand
+                break
+        out[c] = x
+    return out
+
+
+def draws_to_posterior(model: Model, draws: np.ndarray, var_names=None) -> dict[str, np.ndarray]:
+    """Constrained values and deterministics for flat draws of shape ``(chains, n, ndim)``."""
+    point_fn = compile_point_fn(model, var_names)
+    chains, n = draws.shape[:2]
+    if n == 0:
+        empty = point_fn(np.zeros(draws.shape[-1]))
+        return {k: np.zeros((chains, 0, *np.shape(v))) for k, v in empty.items()}
+    values = [point_fn(draws[c, i]) for c in range(chains) for i in range(n)]
+    return {
+        k: np.stack([v[k] for v in values]).reshape(chains, n, *np.shape(values[0][k]))
+        for k in values[0]
+    }
+
+
+def _sample_stats(res: ChainResults) -> dict[str, np.ndarray]:
+    stats = {k: np.asarray(v) for k, v in res.stats.items()}
+    return stats
+
+
+def sample(
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    cores: int | None = None,
+    random_seed=None,
+    target_accept: float = 0.8,
+    init: str = "jitter+adapt_diag",
+    progressbar: bool = True,
+    step=None,
+    discard_tuned_samples: bool = True,
+    idata_kwargs: dict | None = None,
+    model: Model | None = None,
+    max_treedepth: int = 10,
+    adaptation: str | None = None,
+    compute_convergence_checks: bool = True,
+    var_names: list[str] | None = None,
+):
+    """Draw from the posterior with NUTS: the inference button.
+
+    Parameters
+    ----------
+    draws : int
+        Posterior draws per chain, after tuning.
+    tune : int
+        Warm-up iterations per chain (step size and mass matrix adaptation).
+    chains : int
+        Independent chains, run in parallel threads over nogil Numba code.
+    cores : int, optional
+        Threads (default ``min(chains, os.cpu_count())``).
+    random_seed : int or SeedSequence, optional
+        One seed for everything: initial jitter and one Generator per chain are spawned from it.
+    target_accept : float
+        Target mean acceptance probability of dual averaging, in (0, 1); raise it (0.9, 0.99)
+        when there are divergences.
+    init : {"jitter+adapt_diag", "adapt_diag", "jitter+adapt_full", "adapt_full"}
+        Start at the support point (with Uniform(-1, 1) jitter on the unconstrained space) and
+        adapt a diagonal or dense mass matrix.
+    progressbar : bool
+        Live progress per chain and a short convergence report.
+    step : None
+        Reserved for explicit step methods; discrete variables get Metropolis steps automatically.
+    discard_tuned_samples : bool
+        Drop warm-up draws (else stored in ``warmup_posterior``/``warmup_sample_stats``).
+    idata_kwargs : dict, optional
+        ``{"log_likelihood": True}`` adds the pointwise log-likelihood (for ``az.loo``).
+    max_treedepth : int
+        Maximum number of trajectory doublings (Stan's default 10).
+    adaptation : {"nutpie", "stan"}, optional
+        Warm-up scheme; default the gradient-based one of nutpie for a diagonal mass matrix.
+    compute_convergence_checks : bool
+        Compute R-hat/ESS/divergence warnings after sampling.
+    var_names : list of str, optional
+        Free variables and deterministics to store (default all).
+
+    Returns
+    -------
+    arviz.InferenceData
+        ``posterior`` (model coords/dims, deterministics), ``sample_stats`` (lp, diverging, energy,
+        energy_error, tree_depth, n_steps, step_size, step_size_bar, acceptance_rate,
+        max_energy_error, reached_max_treedepth), ``observed_data``, ``constant_data`` and attrs with
+        versions, seed, settings, timings and citation keys. A KeyboardInterrupt returns the draws
+        taken so far with a warning.
+
+    Raises
+    ------
+    ValueError
+        For invalid arguments (named in the message).
+    SamplingError
+        If the initial point has non-finite log-density (the variables are listed).
+
+    References
+    ----------
+    Hoffman & Gelman (2014), JMLR 15, 1593; Betancourt (2017), arXiv:1701.02434; Stan Reference
+    Manual (NUTS, warm-up); nutpie (Seyboldt et al.) for the gradient-based mass-matrix adaptation.
+    """
+    model = modelcontext(model)
+    _check_args(draws, tune, chains, target_accept, init)
+    if step is not None:
+        raise NotImplementedError("explicit step methods are not supported yet; leave step=None")
+    if not model.free_rvs:
+        raise SamplingError("the model has no free variables to sample")
+    t0 = time.perf_counter()
+    compiled = compile_logp_dlogp(model)
+    compile_time = time.perf_counter() - t0
+    if compiled.ravel_map.discrete.any():
+        names = [f.name for f in model.free_rvs if f.discrete]
+        raise NotImplementedError(f"discrete free variables {names} need a compound step (to come)")
+    seed_seq = (
+        random_seed
+        if isinstance(random_seed, np.random.SeedSequence)
+        else np.random.SeedSequence(random_seed)
+    )
+    init_seq, chain_seq = seed_seq.spawn(2)
+    x_init = initial_points(model, compiled, chains, init_seq, jitter=init.startswith("jitter"))
+    res = run_chains(
+        compiled.cfunc,
+        compiled.ndim,
+        x_init,
+        draws=draws,
+        tune=tune,
+        seed=chain_seq,
+        target_accept=target_accept,
+        max_treedepth=max_treedepth,
+        metric="dense" if init.endswith("full") else "diag",
+        adaptation=adaptation,
+        cores=cores,
+        keep_warmup=not discard_tuned_samples,
+        progressbar=progressbar,
+    )
+    posterior = draws_to_posterior(model, res.draws, var_names)
+    warmup = None
+    if res.warmup_draws is not None:
+        warmup = draws_to_posterior(model, res.warmup_draws, var_names)
+    attrs = base_attrs(
+        model,
+        random_seed=random_seed if random_seed is None else str(random_seed),
+        sampler="nuts",
+        tuning_steps=tune,
+        draws=draws,
+        chains=chains,
+        target_accept=target_accept,
+        max_treedepth=max_treedepth,
+        adaptation=adaptation or "nutpie",
+        init=init,
+        compile_time=compile_time,
+        sampling_time=res.timings.get("total", float("nan")),
+        n_grad_evals=int(np.sum(res.n_grad_evals)),
+        interrupted=int(res.interrupted),
+    )
+    attrs.update(citation_attrs(model, ["nuts"]))
+    idata = to_inference_data(
+        model,
+        posterior=posterior,
+        sample_stats=_sample_stats(res),
+        warmup_posterior=warmup,
+        warmup_sample_stats=res.warmup_stats if warmup is not None else None,
+        attrs=attrs,
+    )
+    if res.interrupted:
+        warnings.warn(
+            f"sampling was interrupted: returning the {res.draws.shape[1]} draws per chain taken so far",
+            UserWarning,
+            stacklevel=2,
+        )
+    if (idata_kwargs or {}).get("log_likelihood") and res.draws.shape[1]:
+        compute_log_likelihood(idata, model=model)
+    if compute_convergence_checks and res.draws.shape[1] > 3:
+        report = sampling_report(idata)
+        if progressbar:
+            print(report, file=sys.stderr)
+    return idata
