@@ -1,7 +1,13 @@
-"""Distributions: one module per family (continuous, discrete, multivariate, timeseries, ...)."""
+"""Distributions: one module per family (continuous, bounded, discrete, multivariate, timeseries, ...)."""
 
 from credo.distributions.base import Continuous, Discrete, Distribution
+from credo.distributions.bounded import *  # noqa: F403
+from credo.distributions.bounded import __all__ as _bounded
 from credo.distributions.continuous import *  # noqa: F403
 from credo.distributions.continuous import __all__ as _continuous
+from credo.distributions.discrete import *  # noqa: F403
+from credo.distributions.discrete import __all__ as _discrete
+from credo.distributions.multivariate import *  # noqa: F403
+from credo.distributions.multivariate import __all__ as _multivariate
 
-__all__ = ["Distribution", "Continuous", "Discrete", *_continuous]
+__all__ = ["Distribution", "Continuous", "Discrete", *_continuous, *_bounded, *_discrete, *_multivariate]

@@ -1,8 +1,13 @@
-"""Continuous univariate distributions.
+"""Continuous univariate distributions on the real line and on half-lines.
 
-Every class follows the same pattern (STYLE.md §2): ``rv_op`` for forward sampling, ``dist`` mapping
-the user's arguments to the parameter list, a static ``logp`` that checks parameters first and returns
--inf outside the support, ``logcdf`` where closed form, and a ``support_point`` used as initial value.
+Every class follows the same pattern (STYLE.md §2): ``rv_op`` (or ``rv_graph``) for forward sampling,
+``dist`` mapping the user's arguments to the parameter list, a static ``logp`` that checks parameters
+and returns -inf outside the support, ``logcdf`` where closed form, and a ``support_point`` used as
+initial value. Distributions on intervals (Beta, Uniform, VonMises, TruncatedNormal, ...) live in
+`credo.distributions.bounded`.
+
+The densities are those of PyMC (``pymc.distributions.continuous``) and Stan's functions reference,
+written with the numerically stable primitives ``log1p``, ``log1mexp``, ``softplus``, ``erfcx``.
 """
 
 from __future__ import annotations
@@ -16,9 +21,30 @@ from credo.distributions.base import (
     PositiveContinuous,
     as_param,
     check_parameters,
+    random_variable,
 )
+from credo.distributions.dist_math import SQRT_2, std_normal_logcdf, student_t_tail, xlogy
 
-__all__ = ["Normal", "HalfNormal", "HalfCauchy", "Exponential", "Flat", "HalfFlat"]
+__all__ = [
+    "Normal",
+    "HalfNormal",
+    "StudentT",
+    "HalfStudentT",
+    "Cauchy",
+    "HalfCauchy",
+    "Laplace",
+    "Logistic",
+    "LogNormal",
+    "Exponential",
+    "Gamma",
+    "InverseGamma",
+    "Weibull",
+    "Pareto",
+    "ChiSquared",
+    "SkewNormal",
+    "Flat",
+    "HalfFlat",
+]
 
 LOG_2PI = float(np.log(2 * np.pi))
 LOG_2 = float(np.log(2.0))
@@ -58,13 +84,7 @@ class Normal(Continuous):
 
     @staticmethod
     def logcdf(value, mu, sigma):
-        z = (value - mu) / sigma
-        res = pt.switch(
-            z < -1.0,
-            pt.log(pt.erfcx(-z / np.sqrt(2.0)) / 2.0) - z**2 / 2.0,
-            pt.log1p(-pt.erfc(z / np.sqrt(2.0)) / 2.0),
-        )
-        return check_parameters(res, sigma > 0, msg="sigma > 0")
+        return check_parameters(std_normal_logcdf((value - mu) / sigma), sigma > 0, msg="sigma > 0")
 
     @classmethod
     def support_point(cls, rv, mu, sigma):
@@ -77,7 +97,7 @@ class HalfNormal(PositiveContinuous):
     Parameters
     ----------
     sigma : tensor_like of float, > 0
-        Scale (standard deviation of the parent normal).
+        Scale (standard deviation of the parent normal), or give ``tau = 1/sigma**2``.
     """
 
     rv_op = rb.halfnormal
@@ -96,12 +116,121 @@ class HalfNormal(PositiveContinuous):
     @staticmethod
     def logcdf(value, loc, sigma):
         z = (value - loc) / sigma
-        res = pt.switch(value >= loc, pt.log(pt.erf(z / np.sqrt(2.0))), -np.inf)
+        res = pt.switch(value >= loc, pt.log(pt.erf(z / SQRT_2)), -np.inf)
         return check_parameters(res, sigma > 0, msg="sigma > 0")
 
     @classmethod
     def support_point(cls, rv, loc, sigma):
         return pt.broadcast_to(loc + sigma, rv.shape)
+
+
+class StudentT(Continuous):
+    """Student's t distribution.
+
+    Parameters
+    ----------
+    nu : tensor_like of float, > 0
+        Degrees of freedom.
+    mu : tensor_like of float
+        Location.
+    sigma : tensor_like of float, > 0
+        Scale (or give ``lam = 1/sigma**2``).
+    """
+
+    rv_op = rb.t
+
+    @classmethod
+    def dist(cls, nu, mu=0.0, sigma=None, *, lam=None, **kwargs):
+        return cls._make([as_param(nu), as_param(mu), _sigma_from(sigma, lam, "sigma")], **kwargs)
+
+    @staticmethod
+    def logp(value, nu, mu, sigma):
+        z = (value - mu) / sigma
+        res = (
+            pt.gammaln((nu + 1.0) / 2.0)
+            - pt.gammaln(nu / 2.0)
+            - 0.5 * pt.log(nu * np.pi)
+            - pt.log(sigma)
+            - (nu + 1.0) / 2.0 * pt.log1p(z**2 / nu)
+        )
+        return check_parameters(res, nu > 0, sigma > 0, msg="nu > 0, sigma > 0")
+
+    @staticmethod
+    def logcdf(value, nu, mu, sigma):
+        z = (value - mu) / sigma
+        tail = student_t_tail(z, nu)
+        res = pt.switch(z < 0, pt.log(tail) - LOG_2, pt.log1p(-tail / 2.0))
+        return check_parameters(res, nu > 0, sigma > 0, msg="nu > 0, sigma > 0")
+
+    @classmethod
+    def support_point(cls, rv, nu, mu, sigma):
+        return pt.broadcast_to(mu, rv.shape)
+
+
+class HalfStudentT(PositiveContinuous):
+    """Half Student's t distribution on [0, inf): ``|X|`` for ``X ~ StudentT(nu, 0, sigma)``.
+
+    Parameters
+    ----------
+    nu : tensor_like of float, > 0
+        Degrees of freedom.
+    sigma : tensor_like of float, > 0
+        Scale (or give ``lam = 1/sigma**2``).
+    """
+
+    @classmethod
+    def dist(cls, nu=1.0, sigma=None, *, lam=None, **kwargs):
+        return cls._make([as_param(nu), _sigma_from(sigma, lam, "sigma")], **kwargs)
+
+    @classmethod
+    def rv_graph(cls, nu, sigma, size=None, rng=None):
+        return pt.abs(random_variable(rb.t, nu, 0.0, sigma, size=size, rng=rng))
+
+    @staticmethod
+    def logp(value, nu, sigma):
+        res = LOG_2 + StudentT.logp(value, nu, 0.0, sigma)
+        return pt.switch(value >= 0, res, -np.inf)
+
+    @staticmethod
+    def logcdf(value, nu, sigma):
+        res = pt.switch(value >= 0, pt.log1p(-student_t_tail(value / sigma, nu)), -np.inf)
+        return check_parameters(res, nu > 0, sigma > 0, msg="nu > 0, sigma > 0")
+
+    @classmethod
+    def support_point(cls, rv, nu, sigma):
+        return pt.broadcast_to(sigma, rv.shape)
+
+
+class Cauchy(Continuous):
+    """Cauchy distribution.
+
+    Parameters
+    ----------
+    alpha : tensor_like of float
+        Location.
+    beta : tensor_like of float, > 0
+        Scale.
+    """
+
+    rv_op = rb.cauchy
+
+    @classmethod
+    def dist(cls, alpha=0.0, beta=1.0, **kwargs):
+        return cls._make([as_param(alpha), as_param(beta)], **kwargs)
+
+    @staticmethod
+    def logp(value, alpha, beta):
+        res = -LOG_PI - pt.log(beta) - pt.log1p(((value - alpha) / beta) ** 2)
+        return check_parameters(res, beta > 0, msg="beta > 0")
+
+    @staticmethod
+    def logcdf(value, alpha, beta):
+        res = pt.log(0.5 + pt.arctan((value - alpha) / beta) / np.pi)
+        return check_parameters(res, beta > 0, msg="beta > 0")
+
+    @classmethod
+    def support_point(cls, rv, alpha, beta):
+        return pt.broadcast_to(alpha, rv.shape)
 
 
 class HalfCauchy(PositiveContinuous):
@@ -119,6 +248,11 @@ class HalfCauchy(PositiveContinuous):
     def dist(cls, beta=1.0, **kwargs):
         return cls._make([as_param(0.0), as_param(beta)], **kwargs)
 
+    @classmethod
+    def rv_graph(cls, loc, beta, size=None, rng=None):
+        # |Cauchy| rather than the scipy-backed halfcauchy op, which has no Numba implementation
+        return loc + pt.abs(random_variable(rb.cauchy, 0.0, beta, size=size, rng=rng))
+
     @staticmethod
     def logp(value, loc, beta):
         res = LOG_2 - pt.log(np.pi * beta) - pt.log1p(((value - loc) / beta) ** 2)
@@ -127,14 +261,110 @@ class HalfCauchy(PositiveContinuous):
 
     @staticmethod
     def logcdf(value, loc, beta):
-        res = pt.switch(
-            value >= loc, pt.log(2.0 / np.pi) + pt.log(pt.arctan((value - loc) / beta)), -np.inf
-        )
+        res = pt.switch(value >= loc, pt.log(2.0 / np.pi) + pt.log(pt.arctan((value - loc) / beta)), -np.inf)
         return check_parameters(res, beta > 0, msg="beta > 0")
 
     @classmethod
     def support_point(cls, rv, loc, beta):
         return pt.broadcast_to(loc + beta, rv.shape)
+
+
+class Laplace(Continuous):
+    """Laplace (double exponential) distribution.
+
+    Parameters
+    ----------
+    mu : tensor_like of float
+        Location.
+    b : tensor_like of float, > 0
+        Scale.
+    """
+
+    rv_op = rb.laplace
+
+    @classmethod
+    def dist(cls, mu=0.0, b=1.0, **kwargs):
+        return cls._make([as_param(mu), as_param(b)], **kwargs)
+
+    @staticmethod
+    def logp(value, mu, b):
+        res = -pt.log(2.0 * b) - pt.abs(value - mu) / b
+        return check_parameters(res, b > 0, msg="b > 0")
+
+    @staticmethod
+    def logcdf(value, mu, b):
+        z = (value - mu) / b
+        res = pt.switch(z < 0, z - LOG_2, pt.log1p(-0.5 * pt.exp(-z)))
+        return check_parameters(res, b > 0, msg="b > 0")
+
+    @classmethod
+    def support_point(cls, rv, mu, b):
+        return pt.broadcast_to(mu, rv.shape)
+
+
+class Logistic(Continuous):
+    """Logistic distribution.
+
+    Parameters
+    ----------
+    mu : tensor_like of float
+        Location.
+    s : tensor_like of float, > 0
+        Scale.
+    """
+
+    rv_op = rb.logistic
+
+    @classmethod
+    def dist(cls, mu=0.0, s=1.0, **kwargs):
+        return cls._make([as_param(mu), as_param(s)], **kwargs)
+
+    @staticmethod
+    def logp(value, mu, s):
+        z = (value - mu) / s
+        res = -z - pt.log(s) - 2.0 * pt.softplus(-z)
+        return check_parameters(res, s > 0, msg="s > 0")
+
+    @staticmethod
+    def logcdf(value, mu, s):
+        return check_parameters(-pt.softplus(-(value - mu) / s), s > 0, msg="s > 0")
+
+    @classmethod
+    def support_point(cls, rv, mu, s):
+        return pt.broadcast_to(mu, rv.shape)
+
+
+class LogNormal(PositiveContinuous):
+    """Log-normal distribution: ``log(X) ~ Normal(mu, sigma)``.
+
+    Parameters
+    ----------
+    mu : tensor_like of float
+        Mean of ``log(X)``.
+    sigma : tensor_like of float, > 0
+        Standard deviation of ``log(X)`` (or give ``tau = 1/sigma**2``).
+    """
+
+    rv_op = rb.lognormal
+
+    @classmethod
+    def dist(cls, mu=0.0, sigma=None, *, tau=None, **kwargs):
+        return cls._make([as_param(mu), _sigma_from(sigma, tau)], **kwargs)
+
+    @staticmethod
+    def logp(value, mu, sigma):
+        logx = pt.log(value)
+        res = Normal.logp(logx, mu, sigma) - logx
+        return pt.switch(value > 0, res, -np.inf)
+
+    @staticmethod
+    def logcdf(value, mu, sigma):
+        res = pt.switch(value > 0, std_normal_logcdf((pt.log(value) - mu) / sigma), -np.inf)
+        return check_parameters(res, sigma > 0, msg="sigma > 0")
+
+    @classmethod
+    def support_point(cls, rv, mu, sigma):
+        return pt.broadcast_to(pt.exp(mu), rv.shape)
 
 
 class Exponential(PositiveContinuous):
@@ -168,6 +398,244 @@ class Exponential(PositiveContinuous):
     @classmethod
     def support_point(cls, rv, scale):
         return pt.broadcast_to(scale, rv.shape)
+
+
+def _alpha_beta_from_moments(alpha, beta, mu, sigma, dist_name: str, convert):
+    if (alpha is not None) + (mu is not None) != 1 or (beta is None) != (alpha is None):
+        raise ValueError(f"{dist_name}: give either alpha and beta, or mu and sigma")
+    if alpha is not None:
+        return as_param(alpha), as_param(beta)
+    if sigma is None:
+        raise ValueError(f"{dist_name}: mu needs sigma")
+    return convert(as_param(mu), as_param(sigma))
+
+
+class Gamma(PositiveContinuous):
+    """Gamma distribution with shape ``alpha`` and rate ``beta`` (mean ``alpha / beta``).
+
+    Parameters
+    ----------
+    alpha : tensor_like of float, > 0
+        Shape.
+    beta : tensor_like of float, > 0
+        Rate.
+    mu, sigma : tensor_like of float, > 0, optional
+        Mean and standard deviation instead of ``alpha, beta``
+        (``alpha = mu**2 / sigma**2``, ``beta = mu / sigma**2``).
+    """
+
+    @classmethod
+    def dist(cls, alpha=None, beta=None, *, mu=None, sigma=None, **kwargs):
+        params = _alpha_beta_from_moments(
+            alpha, beta, mu, sigma, "Gamma", lambda m, s: (m**2 / s**2, m / s**2)
+        )
+        return cls._make(params, **kwargs)
+
+    @classmethod
+    def rv_graph(cls, alpha, beta, size=None, rng=None):
+        return random_variable(rb._gamma, alpha, 1.0 / beta, size=size, rng=rng)
+
+    @staticmethod
+    def logp(value, alpha, beta):
+        res = alpha * pt.log(beta) - pt.gammaln(alpha) + xlogy(alpha - 1.0, value) - beta * value
+        res = pt.switch(value >= 0, res, -np.inf)
+        return check_parameters(res, alpha > 0, beta > 0, msg="alpha > 0, beta > 0")
+
+    @staticmethod
+    def logcdf(value, alpha, beta):
+        res = pt.switch(value > 0, pt.log(pt.gammainc(alpha, beta * value)), -np.inf)
+        return check_parameters(res, alpha > 0, beta > 0, msg="alpha > 0, beta > 0")
+
+    @classmethod
+    def support_point(cls, rv, alpha, beta):
+        return pt.broadcast_to(alpha / beta, rv.shape)
+
+
+class InverseGamma(PositiveContinuous):
+    """Inverse-gamma distribution: ``1/X ~ Gamma(alpha, beta)``.
+
+    Parameters
+    ----------
+    alpha : tensor_like of float, > 0
+        Shape.
+    beta : tensor_like of float, > 0
+        Scale.
+    mu, sigma : tensor_like of float, > 0, optional
+        Mean and standard deviation instead of ``alpha, beta``
+        (``alpha = mu**2 / sigma**2 + 2``, ``beta = mu * (alpha - 1)``).
+    """
+
+    rv_op = rb.invgamma
+
+    @classmethod
+    def dist(cls, alpha=None, beta=None, *, mu=None, sigma=None, **kwargs):
+        def convert(m, s):
+            a = m**2 / s**2 + 2.0
+            return a, m * (a - 1.0)
+
+        return cls._make(_alpha_beta_from_moments(alpha, beta, mu, sigma, "InverseGamma", convert), **kwargs)
+
+    @staticmethod
+    def logp(value, alpha, beta):
+        res = alpha * pt.log(beta) - pt.gammaln(alpha) - (alpha + 1.0) * pt.log(value) - beta / value
+        res = pt.switch(value > 0, res, -np.inf)
+        return check_parameters(res, alpha > 0, beta > 0, msg="alpha > 0, beta > 0")
+
+    @staticmethod
+    def logcdf(value, alpha, beta):
+        res = pt.switch(value > 0, pt.log(pt.gammaincc(alpha, beta / value)), -np.inf)
+        return check_parameters(res, alpha > 0, beta > 0, msg="alpha > 0, beta > 0")
+
+    @classmethod
+    def support_point(cls, rv, alpha, beta):
+        return pt.broadcast_to(beta / (alpha + 1.0), rv.shape)  # the mode
+
+
+class Weibull(PositiveContinuous):
+    """Weibull distribution, ``F(x) = 1 - exp(-(x / beta)**alpha)``.
+
+    Parameters
+    ----------
+    alpha : tensor_like of float, > 0
+        Shape.
+    beta : tensor_like of float, > 0
+        Scale.
+    """
+
+    @classmethod
+    def dist(cls, alpha, beta, **kwargs):
+        return cls._make([as_param(alpha), as_param(beta)], **kwargs)
+
+    @classmethod
+    def rv_graph(cls, alpha, beta, size=None, rng=None):
+        return beta * random_variable(rb.weibull, alpha, size=size, rng=rng)
+
+    @staticmethod
+    def logp(value, alpha, beta):
+        z = value / beta
+        res = pt.log(alpha) - pt.log(beta) + xlogy(alpha - 1.0, z) - z**alpha
+        res = pt.switch(value >= 0, res, -np.inf)
+        return check_parameters(res, alpha > 0, beta > 0, msg="alpha > 0, beta > 0")
+
+    @staticmethod
+    def logcdf(value, alpha, beta):
+        res = pt.switch(value > 0, pt.log1mexp(-((value / beta) ** alpha)), -np.inf)
+        return check_parameters(res, alpha > 0, beta > 0, msg="alpha > 0, beta > 0")
+
+    @classmethod
+    def support_point(cls, rv, alpha, beta):
+        return pt.broadcast_to(beta * pt.exp(pt.gammaln(1.0 + 1.0 / alpha)), rv.shape)  # the mean
+
+
+class Pareto(Continuous):
+    """Pareto distribution on [m, inf), density ``alpha m**alpha / x**(alpha + 1)``.
+
+    Parameters
+    ----------
+    alpha : tensor_like of float, > 0
+        Shape (tail index).
+    m : tensor_like of float, > 0
+        Scale: the lower end of the support.
+    """
+
+    rv_op = rb.pareto
+
+    @classmethod
+    def dist(cls, alpha, m, **kwargs):
+        return cls._make([as_param(alpha), as_param(m)], **kwargs)
+
+    @classmethod
+    def get_transform(cls, alpha, m):
+        from credo.distributions.transforms import LowerBound
+
+        return LowerBound(m)
+
+    @staticmethod
+    def logp(value, alpha, m):
+        res = pt.log(alpha) + alpha * pt.log(m) - (alpha + 1.0) * pt.log(value)
+        res = pt.switch(value >= m, res, -np.inf)
+        return check_parameters(res, alpha > 0, m > 0, msg="alpha > 0, m > 0")
+
+    @staticmethod
+    def logcdf(value, alpha, m):
+        res = pt.switch(value > m, pt.log1mexp(alpha * pt.log(m / value)), -np.inf)
+        return check_parameters(res, alpha > 0, m > 0, msg="alpha > 0, m > 0")
+
+    @classmethod
+    def support_point(cls, rv, alpha, m):
+        return pt.broadcast_to(m * 2.0 ** (1.0 / alpha), rv.shape)  # the median
+
+
+class ChiSquared(PositiveContinuous):
+    """Chi-squared distribution: ``Gamma(nu / 2, 1 / 2)``.
+
+    Parameters
+    ----------
+    nu : tensor_like of float, > 0
+        Degrees of freedom.
+    """
+
+    @classmethod
+    def dist(cls, nu, **kwargs):
+        return cls._make([as_param(nu)], **kwargs)
+
+    @classmethod
+    def rv_graph(cls, nu, size=None, rng=None):
+        return random_variable(rb._gamma, nu / 2.0, 2.0, size=size, rng=rng)
+
+    @staticmethod
+    def logp(value, nu):
+        return Gamma.logp(value, nu / 2.0, 0.5)
+
+    @staticmethod
+    def logcdf(value, nu):
+        return Gamma.logcdf(value, nu / 2.0, 0.5)
+
+    @classmethod
+    def support_point(cls, rv, nu):
+        return pt.broadcast_to(nu, rv.shape)
+
+
+class SkewNormal(Continuous):
+    """Skew-normal distribution (Azzalini 1985): density ``2/sigma phi(z) Phi(alpha z)``.
+
+    Parameters
+    ----------
+    mu : tensor_like of float
+        Location.
+    sigma : tensor_like of float, > 0
+        Scale (or give ``tau = 1/sigma**2``).
+    alpha : tensor_like of float
+        Skewness; 0 gives the normal distribution.
+
+    References
+    ----------
+    Azzalini (1985), Scand. J. Statist. 12, 171-178.
+    """
+
+    @classmethod
+    def dist(cls, mu=0.0, sigma=None, *, tau=None, alpha=1.0, **kwargs):
+        return cls._make([as_param(mu), _sigma_from(sigma, tau), as_param(alpha)], **kwargs)
+
+    @classmethod
+    def rv_graph(cls, mu, sigma, alpha, size=None, rng=None):
+        # X = delta |U| + sqrt(1 - delta^2) V with U, V independent standard normal (Azzalini 1985)
+        zero = pt.zeros_like(mu + sigma + alpha)  # one independent pair per element of the batch
+        u = random_variable(rb.normal, zero, 1.0, size=size, rng=rng)
+        v = random_variable(rb.normal, zero, 1.0, size=size)
+        delta = alpha / pt.sqrt(1.0 + alpha**2)
+        return mu + sigma * (delta * pt.abs(u) + pt.sqrt(1.0 - delta**2) * v)
+
+    @staticmethod
+    def logp(value, mu, sigma, alpha):
+        z = (value - mu) / sigma
+        res = LOG_2 - 0.5 * LOG_2PI - 0.5 * z**2 - pt.log(sigma) + std_normal_logcdf(alpha * z)
+        return check_parameters(res, sigma > 0, msg="sigma > 0")
+
+    @classmethod
+    def support_point(cls, rv, mu, sigma, alpha):
+        delta = alpha / pt.sqrt(1.0 + alpha**2)
+        return pt.broadcast_to(mu + sigma * np.sqrt(2.0 / np.pi) * delta, rv.shape)  # the mean
 
 
 class Flat(Continuous):
