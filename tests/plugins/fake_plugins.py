@@ -136,6 +136,20 @@ class bad_bibtex:  # noqa: N801
         return {"key2000": "@misc{other2000, title = {Key does not match}}"}
 
 
+class twice:  # noqa: N801 - a distribution and a function under one name
+    @hookimpl
+    def credo_distributions():
+        return [DistributionSpec(Laplace, name="line")]
+
+    @hookimpl
+    def credo_functions():
+        return [FunctionSpec(line)]
+
+    @hookimpl
+    def credo_citations():
+        return {"alpha2020": ALPHA_BIB, "beta2021": BETA_BIB}
+
+
 class needs_future_core:  # noqa: N801
     requires_core = ">=99"
 

@@ -104,6 +104,7 @@ def test_same_plugin_name_twice_is_an_error():
         (fp.wrong_record, "credo_distributions must return DistributionSpec records"),
         (fp.bad_bibtex, r"credo_citations\['key2000'\] must be one BibTeX entry"),
         (fp.needs_future_core, r"requires credo>=99, installed credo is 0\.1\.0"),
+        (fp.twice, r"registers \['line'\] more than once"),
     ],
 )
 def test_malformed_in_process_plugin_raises_with_its_name(plugin, reason):

@@ -234,6 +234,12 @@ def _collect(pm: pluggy.PluginManager, name: str, plugin: object) -> dict[str, A
                     dataclasses.replace(r, plugin=name) for r in _check_records(caller.name, value)
                 ]
     _check_distribution_classes(out.get("credo_distributions", []))
+    for hooks in (("credo_distributions", "credo_functions"), ("credo_datasets",),
+                  ("credo_examples",)):
+        names = [spec.name for hook in hooks for spec in out.get(hook, [])]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise PluginError(f"registers {twice} more than once")
     known = CORE_BIBTEX.keys() | out.get("credo_citations", {}).keys()
     for hook in _RECORD_HOOKS:
         for spec in out.get(hook, []):
