@@ -1,0 +1,1 @@
+"""credo-exoplanet: transit and radial-velocity models for credo."""
