@@ -10,7 +10,6 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 
-import arviz as az
 import numpy as np
 
 __all__ = ["SamplingReport", "sampling_report", "summary", "ConvergenceWarning"]
@@ -71,6 +70,8 @@ def sampling_report(idata, var_names=None, warn: bool = True) -> SamplingReport:
     warn : bool
         Emit each problem as a `ConvergenceWarning`.
     """
+    import arviz as az  # imported on use: arviz's plotting stack makes `import credo` slow
+
     post = idata.posterior if var_names is None else idata.posterior[var_names]
     chains, draws = post.sizes["chain"], post.sizes["draw"]
     stats = getattr(idata, "sample_stats", None)
@@ -119,4 +120,6 @@ def sampling_report(idata, var_names=None, warn: bool = True) -> SamplingReport:
 
 def summary(idata, var_names=None, **kwargs):
     """ArviZ summary table (mean, sd, hdi, mcse, ess_bulk, ess_tail, r_hat) of a posterior."""
+    import arviz as az
+
     return az.summary(idata, var_names=var_names, **kwargs)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-import arviz as az
 import numpy as np
 from pytensor.compile.sharedvalue import SharedVariable
 
 import credo
 from credo.model.core import Model
+
+if TYPE_CHECKING:
+    from arviz import InferenceData
 
 __all__ = ["to_inference_data", "observed_data", "constant_data", "base_attrs"]
 
@@ -84,7 +87,7 @@ def to_inference_data(
     warmup_sample_stats: Mapping | None = None,
     attrs: Mapping | None = None,
     include_data: bool = True,
-) -> az.InferenceData:
+) -> InferenceData:
     """Assemble an `InferenceData` whose arrays are shaped ``(chain, draw, *var_shape)``.
 
     Parameters
@@ -124,6 +127,8 @@ def to_inference_data(
         kwargs["observed_data"] = obs or None
         dims.update(_dims_for(model, obs))
         dims.update(_dims_for(model, const))
+    import arviz as az  # imported on use: arviz's plotting stack makes `import credo` slow
+
     return az.from_dict(
         **groups,
         **{k: v for k, v in kwargs.items() if v is not None},
