@@ -14,12 +14,14 @@ from credo.model.core import Deterministic, Model, Potential, modelcontext
 from credo.model.data import Data, set_data
 from credo.model.graph import model_to_graphviz
 from credo.optimize import find_MAP
+from credo.sampling.abc import AdaptiveEpsilon, Simulator
 from credo.sampling.forward import (
     compute_log_likelihood,
     sample_posterior_predictive,
     sample_prior_predictive,
 )
 from credo.sampling.sample import sample
+from credo.sampling.smc import sample_smc
 
 __all__ = [
     *_distributions,
@@ -37,6 +39,9 @@ __all__ = [
     "model_to_graphviz",
     "find_MAP",
     "sample",
+    "sample_smc",
+    "Simulator",
+    "AdaptiveEpsilon",
     "summary",
     "sampling_report",
     "sample_prior_predictive",
