@@ -32,6 +32,7 @@ from scipy import stats
 
 from credo.distributions.base import dist_info
 from credo.distributions.transforms import Transform
+from credo.exceptions import ParameterValueError
 
 __all__ = ["check_distribution", "check_transform", "finite_difference"]
 
@@ -274,7 +275,10 @@ class _Checker:
             def total(x, j=j):
                 pv = list(self.pvals)
                 pv[index] = x
-                return np.sum(self._logp_sum_per_point(points, pv))
+                try:
+                    return np.sum(self._logp_sum_per_point(points, pv))
+                except ParameterValueError:  # the step left the parameter domain: not comparable
+                    return np.nan
 
             step = np.zeros_like(pval, dtype=float)
             h = 1e-3 * max(abs(float(pval.flat[j])), 1e-2)
