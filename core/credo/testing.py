@@ -254,7 +254,7 @@ class _Checker:
         grad = np.broadcast_to(grad, points.shape).reshape(len(points), -1)
         for j in range(flat.shape[1]):
             # the same coordinate of every point at once: points are independent terms of the sum
-            h = 1e-3 * np.maximum(np.abs(flat[:, j]), 1e-2)
+            h = 1e-5 * np.maximum(np.abs(flat[:, j]), 1e-2)
             step = np.zeros_like(flat)
             step[:, j] = h
             fd = (
@@ -281,7 +281,7 @@ class _Checker:
                     return np.nan
 
             step = np.zeros_like(pval, dtype=float)
-            h = 1e-3 * max(abs(float(pval.flat[j])), 1e-2)
+            h = 1e-5 * max(abs(float(pval.flat[j])), 1e-2)
             step.flat[j] = h
             fd = finite_difference(total, pval, step) / h
             got = float(np.asarray(grad).flat[j])

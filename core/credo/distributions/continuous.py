@@ -585,11 +585,11 @@ class ChiSquared(PositiveContinuous):
 
     @staticmethod
     def logp(value, nu):
-        return Gamma.logp(value, nu / 2.0, 0.5)
+        return Gamma.logp(value, nu / 2.0, pt.constant(0.5))
 
     @staticmethod
     def logcdf(value, nu):
-        return Gamma.logcdf(value, nu / 2.0, 0.5)
+        return Gamma.logcdf(value, nu / 2.0, pt.constant(0.5))
 
     @classmethod
     def support_point(cls, rv, nu):

@@ -11,14 +11,18 @@ SQRT_2 = float(np.sqrt(2.0))
 
 
 def xlogy(x, y):
-    """``x * log(y)``, 0 where ``x == 0`` (so ``0 * log(0) = 0`` at the edges of a support)."""
-    # pytensor.tensor.special.xlogy's gradient does not reduce over broadcast dimensions
-    return pt.switch(pt.eq(x, 0), 0.0, x * pt.log(y))
+    """``x * log(y)`` with ``0 * log(0) = 0`` (the edges of a support); ``d/dx = log(y)`` stays exact.
+
+    Only the ``0 * log(0)`` case is substituted, so gradients elsewhere are those of ``x * log(y)``
+    (``pytensor.tensor.special.xlogy`` masks them at ``x = 0`` and does not reduce its gradient over
+    broadcast dimensions).
+    """
+    return x * pt.log(pt.switch(pt.eq(x, 0) & pt.eq(y, 0), 1.0, y))
 
 
 def xlog1py(x, y):
-    """``x * log1p(y)``, 0 where ``x == 0``."""
-    return pt.switch(pt.eq(x, 0), 0.0, x * pt.log1p(y))
+    """``x * log1p(y)`` with ``0 * log1p(-1) = 0``; gradients as `xlogy`."""
+    return x * pt.log1p(pt.switch(pt.eq(x, 0) & pt.eq(y, -1), 0.0, y))
 
 
 def std_normal_logcdf(z):
