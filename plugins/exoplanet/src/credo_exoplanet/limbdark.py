@@ -258,6 +258,8 @@ def quad_flux_scalar(b, r, u1, u2):
     if b < 0.0:
         sgn = -1.0
         b = -b
+    if b >= 1.0 + r:
+        return 1.0, 0.0, 0.0, 0.0, 0.0
     s0, s1, s2, ds0db, ds1db, ds2db, ds0dr, ds1dr, ds2dr = solution_vector(b, r)
     c0 = 1.0 - u1 - 1.5 * u2
     c1 = u1 + 2.0 * u2
