@@ -75,7 +75,7 @@ def _sort(x: np.ndarray) -> np.ndarray:
 
 
 def _mean(x: np.ndarray) -> np.ndarray:
-    return np.atleast_1d(x.mean())
+    return np.array([x.sum() / x.size])  # x.mean() costs several times more per simulation
 
 
 def _median(x: np.ndarray) -> np.ndarray:
