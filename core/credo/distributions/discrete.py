@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytensor.tensor as pt
 from pytensor.tensor.random import basic as rb
-from pytensor.tensor.special import log_softmax
+from pytensor.tensor.special import log_softmax, softmax
 
 from credo.distributions.base import Discrete, as_param, check_parameters, random_variable
 from credo.distributions.dist_math import betaln, lchoose, xlog1py, xlogy
@@ -301,7 +301,7 @@ class Categorical(Discrete):
 
     @classmethod
     def rv_graph(cls, p, size=None, rng=None, logit=False):
-        probs = pt.softmax(p, axis=-1) if logit else p / pt.sum(p, axis=-1, keepdims=True)
+        probs = softmax(p, axis=-1) if logit else p / pt.sum(p, axis=-1, keepdims=True)
         return random_variable(rb.categorical, probs, size=size, rng=rng)
 
     @staticmethod
