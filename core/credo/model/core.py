@@ -353,7 +353,16 @@ class Model:
 
     def rv_replacements(self) -> dict:
         """Map each random variable to its value: constrained graph of free ones, data of observed."""
-        reps = {f.rv: f.constrained for f in self.free_rvs if f.info is not None}
+        reps = {}
+        for f in self.free_rvs:
+            if f.info is None:
+                continue
+            value = f.constrained
+            # a transform's bounds may depend on earlier variables (Stan's `upper=1 - alpha1`);
+            # graph_replace does not look inside replacement graphs, so resolve those first
+            if reps and any(a in reps for a in ancestors([value])):
+                value = graph_replace(value, reps, strict=False)
+            reps[f.rv] = value
         reps.update({o.rv: o.data for o in self.observed_rvs})
         return reps
 
