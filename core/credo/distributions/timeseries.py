@@ -188,11 +188,13 @@ class AR(Continuous):
         out = pytensor.scan(
             step,
             sequences=[eps_t],
-            outputs_info=[{"initial": init_t, "taps": list(range(-p, 0))}],
+            # scan takes a single previous value without its time axis
+            outputs_info=[{"initial": init_t[0] if p == 1 else init_t, "taps": list(range(-p, 0))}],
             non_sequences=[coefs_t, c + zero],
             return_updates=False,
         )
-        return pt.concatenate([pt.moveaxis(init_t, 0, -1), pt.moveaxis(out, 0, -1)], axis=-1)
+        series = pt.concatenate([pt.moveaxis(init_t, 0, -1), pt.moveaxis(out, 0, -1)], axis=-1)
+        return pt.specify_shape(series, (*series.type.shape[:-1], p + steps))  # scan loses the length
 
     @staticmethod
     def logp(value, rho, sigma, *init_params, p=1, constant=False, steps=1, init=None, init_kwargs=()):
