@@ -20,6 +20,8 @@ from pytensor.graph.op import Op
 from pytensor.link.numba.dispatch import basic as numba_basic
 from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache_key
 
+from credo.citations import cite
+
 __all__ = ["kepler", "solve_kepler"]
 
 _TWO_PI = 2.0 * math.pi
@@ -298,6 +300,7 @@ def kepler(M, e) -> tuple[pt.TensorVariable, pt.TensorVariable]:
     Raposo-Pulido, V. & Pelaez, J. (2017), MNRAS 467, 1702.
     Brandt, T. D. et al. (2021), AJ 162, 186 (orvara).
     """
+    cite("raposo2017")
     _check_constant(e, "e", 0.0, 1.0, high_inclusive=False)
     _check_constant(M, "M", -np.inf, np.inf, high_inclusive=True)
     M = pt.as_tensor_variable(M)

@@ -6,6 +6,7 @@ import numpy as np
 import pytensor.tensor as pt
 from pytensor.graph.basic import Variable
 
+from credo.citations import cite
 from credo_exoplanet.limbdark import quad_limbdark
 from credo_exoplanet.orbit import KeplerianOrbit
 
@@ -108,6 +109,7 @@ def light_curve(
     Agol, E., Luger, R. & Foreman-Mackey, D. (2020), AJ 159, 123.
     Kipping, D. M. (2010), MNRAS 408, 1758.
     """
+    cite("agol2020", "mandel2002")
     t = pt.as_tensor_variable(t)
     if t.ndim != 1:
         raise ValueError(f"t must be a vector of times, shape (n,); got ndim={t.ndim}")
@@ -117,6 +119,7 @@ def light_curve(
             raise ValueError(f"texp must be >= 0 (days); got {texp!r}")
         texp = pt.as_tensor_variable(texp)
         stencil = exposure_stencil(oversample, order)
+        cite("kipping2010")
     if fp is not None:
         if not isinstance(fp, Variable) and np.any(np.asarray(fp) < 0):
             raise ValueError(f"fp must be >= 0; got {fp!r}")

@@ -15,6 +15,7 @@ import numpy as np
 import pytensor.tensor as pt
 from pytensor.graph.basic import Variable
 
+from credo.citations import cite
 from credo_exoplanet.kepler import kepler
 
 __all__ = ["KeplerianOrbit", "radial_velocity"]
@@ -122,6 +123,7 @@ class KeplerianOrbit:
         rho_star=None,
         m_planet=0.0,
     ) -> None:
+        cite("foremanmackey2021", "winn2010")
         self.period = _tensor(period, u.day, "period", low=0.0, low_inclusive=False)
         self.t0 = _tensor(t0, u.day, "t0")
         self.m_planet = _tensor(m_planet, u.M_sun, "m_planet", low=0.0)

@@ -1,0 +1,71 @@
+"""Shared output of the examples: summary table, NetCDF posterior and a manifest with provenance."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from importlib import metadata
+from pathlib import Path
+
+import credo as cr
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.t0 = time.perf_counter()
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.t0
+
+
+def start_timer() -> _Timer:
+    """A wall-clock timer started now."""
+    return _Timer()
+
+
+def sha256(path) -> str:
+    """Hex SHA-256 of a file."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def finish_run(out, idata, timer: _Timer, *, seed: int, data_path, var_names, extra: dict) -> dict:
+    """Print the summary and diagnostics; write ``posterior.nc``, ``summary.csv``, ``manifest.json``.
+
+    Returns
+    -------
+    dict
+        The manifest; ``timings`` holds ``compile``, ``sampling`` and ``total`` [s].
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = cr.summary(idata, var_names=var_names)
+    with __import__("pandas").option_context("display.width", 120, "display.max_columns", 20):
+        print(summary)
+    report = cr.sampling_report(idata, warn=False)
+    divergences = int(idata.sample_stats["diverging"].sum())
+    max_rhat = float(summary["r_hat"].max())
+    print(f"divergences: {divergences}   max r_hat: {max_rhat:.3f}")
+    idata.to_netcdf(out / "posterior.nc")
+    summary.to_csv(out / "summary.csv")
+    attrs = {**idata.attrs, **idata.posterior.attrs}
+    keys = sorted(set(cr.citations.citation_keys(idata)))
+    manifest = {
+        "credo_version": metadata.version("credo"),
+        "credo_exoplanet_version": metadata.version("credo-exoplanet"),
+        "seed": seed,
+        "data_file": Path(data_path).name,
+        "data_sha256": sha256(data_path),
+        "timings": {
+            "compile": float(attrs.get("compile_time", float("nan"))),
+            "sampling": float(attrs.get("sampling_time", float("nan"))),
+            "total": timer.elapsed(),
+        },
+        "divergences": divergences,
+        "max_r_hat": max_rhat,
+        "report": str(report),
+        "citations": {"keys": keys, "bibtex": cr.citations(idata)},
+        **extra,
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=float))
+    return manifest
