@@ -1,9 +1,11 @@
 """Slow, literal Python transcription of Stan's recursive NUTS transition (base_nuts.hpp).
 
 Used only as a test oracle for the iterative Numba kernel: both consume the same NumPy Generator
-stream in the same order, and every dot product is summed left to right as in the kernel, so their
-transitions agree bit for bit. ``extra_checks=False`` drops the criterion checks across subtree
-joins (Stan before 2.21) to show that the test can tell the difference.
+stream in the same order and make the same floating-point updates of positions and momenta, so
+they visit the same states. Sums (kinetic energy, criterion dot products) are taken left to right
+here; the kernel lets LLVM reassociate them, so energies agree to rounding only.
+``extra_checks=False`` drops the criterion checks across subtree joins (Stan before 2.21) to show
+that the test can tell the difference.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 import subprocess
 import sys
 import textwrap
+import threading
 
 import arviz as az
 import numpy as np
@@ -120,6 +121,35 @@ def test_bad_inputs_are_named(std_normal_10):
                    progressbar=False)  # fmt: skip
     with pytest.raises(SamplingError, match="chain 0 is not finite"):
         run_chains(std_normal_10, 10, np.full((1, 10), np.nan), progressbar=False)
+
+
+def test_chunks_release_the_gil(std_normal_10):
+    # While one long Numba chunk runs on a worker thread the main thread keeps executing Python;
+    # with the GIL held it would be blocked until the chunk returned.
+    from credo.sampling.adapt.warmup import warmup_init
+    from credo.sampling.chain import STAT_NAMES
+    from credo.sampling.logp import eval_logp_grad
+
+    x = np.zeros(10)
+    lp, g = eval_logp_grad(std_normal_10, x)
+    idx, rng = np.arange(10), np.random.default_rng(0)
+    warmup, step, inv_mass, chol, _ = warmup_init("stan", 0, 0.8, False, x, lp, g, std_normal_10,
+                                                  idx, rng)  # fmt: skip
+    n = 100_000
+    out, stats = np.empty((n, 10)), np.zeros((n, len(STAT_NAMES)))
+    worker = threading.Thread(
+        target=run_chunk,
+        args=(std_normal_10, idx, x, lp, g, step, inv_mass, chol, rng, warmup, 0, 10, 1000.0,
+              out, stats),
+    )  # fmt: skip
+    worker.start()
+    spins = 0  # counted only between the first and the last draw, i.e. inside the chunk
+    while worker.is_alive():
+        if stats[0, 5] > 0 and stats[-1, 5] == 0:
+            spins += 1
+    worker.join()
+    assert spins > 1000
+    assert np.isfinite(stats[-1, 0])
 
 
 def test_model_signature_is_the_sampler_signature():

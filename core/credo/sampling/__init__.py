@@ -4,8 +4,10 @@ from credo.sampling.abc import AdaptiveEpsilon, Simulator, model_has_simulator
 from credo.sampling.driver import ChainResults, run_chains
 from credo.sampling.executor import SerialExecutor
 from credo.sampling.logp import LOGP_GRAD_SIGNATURE, LOGP_SIGNATURE
+from credo.sampling.metropolis import metropolis_step
 from credo.sampling.nuts import NUTSInfo, nuts_step
 from credo.sampling.progress import ChainProgress
+from credo.sampling.slice import slice_step
 from credo.sampling.smc import sample_smc
 
 __all__ = [
@@ -14,6 +16,8 @@ __all__ = [
     "run_chains",
     "nuts_step",
     "NUTSInfo",
+    "metropolis_step",
+    "slice_step",
     "LOGP_GRAD_SIGNATURE",
     "LOGP_SIGNATURE",
     "sample_smc",

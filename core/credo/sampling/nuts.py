@@ -84,15 +84,35 @@ def _logaddexp(a, b):
 
 
 @nb.njit(cache=True, nogil=True)
-def _no_u_turn(v_a, v_b, x, y):
-    """Stan's ``compute_criterion`` for ``rho = x + y``: both ends still move along ``rho``."""
-    a = 0.0
-    b = 0.0
-    for i in range(x.shape[0]):
-        r = x[i] + y[i]
-        a += v_a[i] * r
-        b += v_b[i] * r
-    return a > 0.0 and b > 0.0
+def _copy(dst, src):
+    # an explicit loop: Numba's slice assignment into a row of a 2-d array is ~3x slower
+    for i in range(dst.shape[0]):
+        dst[i] = src[i]
+
+
+@nb.njit(cache=True, nogil=True, fastmath={"reassoc"})
+def _join_is_no_u_turn(v_beg_a, v_end_a, p_end_a, rho_a, v_beg_b, v_end_b, p_beg_b, rho_b, out):
+    """Stan's three no-U-turn checks when subtree ``a`` is followed by subtree ``b``.
+
+    Both ends must move along the summed momenta of ``a + b`` (the merged check), of ``a`` plus the
+    first state of ``b`` and of ``b`` plus the last state of ``a`` (the checks across the join,
+    Stan's ``rho_extended``). ``v`` are velocities ``M^-1 p``. Writes ``rho_a + rho_b`` to ``out``
+    (which may be ``rho_a`` or ``rho_b``). One pass with six sums, which LLVM may reassociate to
+    vectorise: only their signs matter.
+    """
+    a1 = b1 = a2 = b2 = a3 = b3 = 0.0
+    for i in range(out.shape[0]):
+        r1 = rho_a[i] + rho_b[i]
+        r2 = rho_a[i] + p_beg_b[i]
+        r3 = rho_b[i] + p_end_a[i]
+        a1 += v_beg_a[i] * r1
+        b1 += v_end_b[i] * r1
+        a2 += v_beg_a[i] * r2
+        b2 += v_beg_b[i] * r2
+        a3 += v_end_a[i] * r3
+        b3 += v_end_b[i] * r3
+        out[i] = r1
+    return a1 > 0.0 and b1 > 0.0 and a2 > 0.0 and b2 > 0.0 and a3 > 0.0 and b3 > 0.0
 
 
 @nb.njit(cache=True, nogil=True)
@@ -114,7 +134,6 @@ def _build_subtree(
         ``(valid, logp, log_sum_weight, sel, sel_logp, sel_energy, sel_index, n_steps,
         sum_accept, sum_accept_sym, max_error, diverging)``.
     """
-    m = q.shape[0]
     eps = direction * step_size
     n_steps = 0
     sum_accept = 0.0
@@ -126,10 +145,10 @@ def _build_subtree(
     h = H0
     leaf_index = 0
     for leaf in range(1 << depth):
-        logp = leapfrog(logp_fn, q, p, grad, v, eps, inv_mass, q_full, grad_full, idx)
+        logp, kinetic = leapfrog(logp_fn, q, p, grad, v, eps, inv_mass, q_full, grad_full, idx)
         n_steps += 1
         leaf_index = direction * (n_side + n_steps)
-        h = -logp + kinetic_energy(p, v)
+        h = -logp + kinetic
         if np.isnan(h):
             h = np.inf
         error = h - H0
@@ -150,8 +169,7 @@ def _build_subtree(
         lsw = -error
         sel = -1
         beg = -1
-        for i in range(m):
-            rho_acc[i] = p[i]
+        _copy(rho_acc, p)
         level = 0
         while (leaf >> level) & 1:
             s = level
@@ -161,11 +179,8 @@ def _build_subtree(
                 sel = s
             fb_p = p if beg < 0 else slot_p_beg[beg]
             fb_v = v if beg < 0 else slot_v_beg[beg]
-            ok = _no_u_turn(slot_v_beg[s], v, slot_rho[s], rho_acc)
-            ok = ok and _no_u_turn(slot_v_beg[s], fb_v, slot_rho[s], fb_p)
-            ok = ok and _no_u_turn(slot_v_end[s], v, rho_acc, slot_p_end[s])
-            for i in range(m):
-                rho_acc[i] += slot_rho[s, i]
+            ok = _join_is_no_u_turn(slot_v_beg[s], slot_v_end[s], slot_p_end[s], slot_rho[s],
+                                    fb_v, v, fb_p, rho_acc, rho_acc)  # fmt: skip
             lsw = lsw_merged
             beg = s
             if not ok:
@@ -174,31 +189,27 @@ def _build_subtree(
             level += 1
         if level < depth:
             # park the completed subtree until its right sibling is built
-            slot_rho[level, :] = rho_acc
-            slot_p_beg[level, :] = p if beg < 0 else slot_p_beg[beg]
-            slot_v_beg[level, :] = v if beg < 0 else slot_v_beg[beg]
-            slot_p_end[level, :] = p
-            slot_v_end[level, :] = v
+            _copy(slot_rho[level], rho_acc)
+            _copy(slot_p_beg[level], p if beg < 0 else slot_p_beg[beg])
+            _copy(slot_v_beg[level], v if beg < 0 else slot_v_beg[beg])
+            _copy(slot_p_end[level], p)
+            _copy(slot_v_end[level], v)
             slot_scalars[0, level] = lsw
             if sel < 0:
-                slot_q[level, :] = q
-                slot_grad[level, :] = grad
+                _copy(slot_q[level], q)
+                _copy(slot_grad[level], grad)
                 slot_scalars[1, level] = logp
                 slot_scalars[2, level] = h
                 slot_index[level] = leaf_index
             else:
-                slot_q[level, :] = slot_q[sel]
-                slot_grad[level, :] = slot_grad[sel]
+                _copy(slot_q[level], slot_q[sel])
+                _copy(slot_grad[level], slot_grad[sel])
                 slot_scalars[1, level] = slot_scalars[1, sel]
                 slot_scalars[2, level] = slot_scalars[2, sel]
                 slot_index[level] = slot_index[sel]
 
-    if beg < 0:
-        inner_p[:] = p
-        inner_v[:] = v
-    else:
-        inner_p[:] = slot_p_beg[beg]
-        inner_v[:] = slot_v_beg[beg]
+    _copy(inner_p, p if beg < 0 else slot_p_beg[beg])
+    _copy(inner_v, v if beg < 0 else slot_v_beg[beg])
     if sel < 0:
         return (True, logp, lsw, sel, logp, h, leaf_index, n_steps,
                 sum_accept, sum_accept_sym, max_error, False)  # fmt: skip
@@ -338,23 +349,15 @@ def nuts_step(
 
         # biased progressive sampling: prefer the new subtree when it carries more weight
         if lsw_sub > log_sum_weight or rng.random() < np.exp(lsw_sub - log_sum_weight):
-            if sel < 0:
-                q_sample[:] = q_end
-                g_sample[:] = g_end
-            else:
-                q_sample[:] = slot_q[sel]
-                g_sample[:] = slot_grad[sel]
+            _copy(q_sample, q_end if sel < 0 else slot_q[sel])
+            _copy(g_sample, g_end if sel < 0 else slot_grad[sel])
             logp_sample = sel_logp
             h_sample = sel_h
             index_sample = sel_index
         log_sum_weight = _logaddexp(log_sum_weight, lsw_sub)
 
         # no-U-turn over the whole trajectory and across the join of old and new parts
-        ok = _no_u_turn(v_out, v_end, rho, rho_acc)
-        ok = ok and _no_u_turn(v_out, new_v, rho, new_p)
-        ok = ok and _no_u_turn(old_v, v_end, rho_acc, old_p)
-        for i in range(m):
-            rho[i] += rho_acc[i]
+        ok = _join_is_no_u_turn(v_out, old_v, old_p, rho, new_v, v_end, new_p, rho_acc, rho)
         if not ok:
             break
 

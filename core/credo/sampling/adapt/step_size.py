@@ -89,8 +89,8 @@ def _one_step_log_accept(position, logp, grad, logp_fn, idx, step_size, inv_mass
     draw_momentum(inv_mass_chol, rng, p)
     velocity(inv_mass, p, v)
     H0 = -logp + kinetic_energy(p, v)
-    new_logp = leapfrog(logp_fn, q, p, g, v, step_size, inv_mass, q_full, grad_full, idx)
-    h = -new_logp + kinetic_energy(p, v)
+    new_logp, kinetic = leapfrog(logp_fn, q, p, g, v, step_size, inv_mass, q_full, grad_full, idx)
+    h = -new_logp + kinetic
     if np.isnan(h):
         return -np.inf
     return H0 - h
