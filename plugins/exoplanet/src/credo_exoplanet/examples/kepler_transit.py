@@ -54,8 +54,9 @@ def build_model(lc: LightCurve, period0: float, t0_0: float, depth0: float) -> c
     lc : LightCurve
         Normalised flux; times [day].
     period0, t0_0 : float
-        First guesses of the period [day] and of a mid-transit time [day] (BLS). The reference
-        transit is moved to the middle of the data so that `period` and `t0` are uncorrelated.
+        First guesses of the period [day] and of a mid-transit time [day] (BLS); the priors are
+        uniform within 0.01 d and 0.03 d of them. The reference transit is moved to the middle
+        of the data so that `period` and `t0` are uncorrelated.
     depth0 : float
         First guess of the transit depth (relative flux).
 
@@ -71,8 +72,9 @@ def build_model(lc: LightCurve, period0: float, t0_0: float, depth0: float) -> c
     ror0 = float(np.sqrt(max(depth0, 1e-5)))
     with cr.Model() as model:
         t = cr.Data("t", lc.t)
-        period = cr.Normal("period", period0, 0.01, initval=period0)
-        t0 = cr.Normal("t0", t0_mid, 0.02, initval=t0_mid)
+        # Bounded so that the initial jitter cannot move a chain off the transits.
+        period = cr.Uniform("period", period0 - 0.01, period0 + 0.01, initval=period0)
+        t0 = cr.Uniform("t0", t0_mid - 0.03, t0_mid + 0.03, initval=t0_mid)
         ror = cr.Uniform("ror", 0.01, 0.3, initval=ror0)
         b = ImpactParameter("b", ror=ror, initval=0.4)
         rho_star = cr.LogNormal("rho_star", np.log(0.5), 1.5, initval=0.5)
