@@ -365,6 +365,20 @@ def sample_smc(
     unconstrained space, as the particles move. Discrete free variables are moved as rounded
     continuous coordinates, as in PyMC.
 
+    Unlike PyMC, each particle's Gaussian proposal is fitted to the population without that
+    particle and its resampled copies (`credo.sampling.smc_kernels.FamilyGaussian`): a proposal
+    that depends on the particle's own position breaks the invariance of the MH kernel, which in
+    50 dimensions with 2000 particles shrinks the population and biases the log marginal
+    likelihood by about one nat.
+
+    The random-walk kernel decorrelates the particles by O(1/d) per step, so in many dimensions the
+    default ``correlation_threshold`` stops it too early and the log marginal likelihood comes out
+    too low (-5 nats in 50 dimensions, as with PyMC); use ``kernel="imh"`` or a threshold of about
+    ``0.1 / d``.
+
+    Pass ``executor=ProcessPoolExecutor()`` (or a Dask ``Client(...).get_executor()``) when a
+    pure-Python simulator dominates the run: the default thread pool shares the GIL.
+
     References
     ----------
     Ching, J. & Chen, Y.-C. (2007), J. Eng. Mech. 133, 816 (transitional MCMC).

@@ -190,10 +190,63 @@ def fit_gaussian(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, chol
 
 
-def _gaussian_logpdf(x: np.ndarray, mean: np.ndarray, chol_inv: np.ndarray) -> np.ndarray:
-    # without the normalising constant: only differences enter the IMH ratio
-    z = (x - mean) @ chol_inv.T
-    return -0.5 * np.sum(z * z, axis=1)
+class FamilyGaussian(NamedTuple):
+    """Per-particle Gaussians fitted to the population without the particle's own family.
+
+    A particle's family is the set of identical copies resampling made of it. Each particle ``i``
+    gets the mean and covariance of the other particles, ``m_i = m - c_i delta_i`` and
+    ``C_i = f_i L (I - c_i u_i u_i^T) L^T`` with ``delta_i = x_i - m``, ``u_i = L^{-1} delta_i``,
+    ``c_i = k_i / (n - k_i)``, ``f_i = n / (n - k_i)``, ``k_i`` the family size and ``L L^T`` the full
+    covariance: rank-one downdates, so all ``n`` proposals cost one Cholesky factorisation.
+
+    Why: a proposal fitted to a population that contains the particle itself depends on the
+    particle's position, and the MH kernel then no longer leaves the target invariant. The
+    self-influence on the Mahalanobis distance is about ``r^4 / (2 n)`` for a particle at distance
+    ``r``, i.e. ``d^2 / (2 n)``: 0.6 nats for d = 50 and n = 2000, enough to shrink the particles
+    and bias the marginal likelihood upwards by about one nat over a run.
+    """
+
+    mean: np.ndarray  # (n, d)
+    chol: np.ndarray  # (d, d)
+    chol_inv: np.ndarray  # (d, d)
+    u: np.ndarray  # (n, d)
+    c: np.ndarray  # (n,)
+    f: np.ndarray  # (n,)
+    kappa: np.ndarray  # (n,), I - kappa u u^T is the square root of I - c u u^T
+    rest: np.ndarray  # (n,), 1 - c |u|^2
+
+
+def fit_family_out(x: np.ndarray) -> FamilyGaussian:
+    """`FamilyGaussian` proposals for the population ``x`` (shape (n, d))."""
+    n, d = x.shape
+    mean, chol = fit_gaussian(x)
+    chol_inv = solve_triangular(chol, np.eye(d), lower=True)
+    _, inverse, counts = np.unique(x, axis=0, return_inverse=True, return_counts=True)
+    k = counts[inverse.ravel()].astype(float)
+    k[k >= n] = 0.0  # one family only: nothing to leave out of, keep the full fit
+    c, f = k / (n - k), n / (n - k)
+    delta = x - mean
+    u = delta @ chol_inv.T
+    uu = np.sum(u * u, axis=1)
+    # the downdated covariance is a sum of outer products, so 1 - c|u|^2 >= 0 up to rounding
+    rest = np.maximum(1.0 - c * uu, 1e-12)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        kappa = np.where(uu > 0, (1.0 - np.sqrt(rest)) / uu, 0.0)
+    return FamilyGaussian(mean - c[:, None] * delta, chol, chol_inv, u, c, f, kappa, rest)
+
+
+def _family_draw(q: FamilyGaussian, rng: np.random.Generator) -> np.ndarray:
+    """One draw per particle from ``N(0, C_i)``, shape (n, d)."""
+    eps = rng.standard_normal(q.u.shape)
+    eps -= (q.kappa * np.sum(eps * q.u, axis=1))[:, None] * q.u
+    return np.sqrt(q.f)[:, None] * (eps @ q.chol.T)
+
+
+def _family_logq(q: FamilyGaussian, y: np.ndarray) -> np.ndarray:
+    """``log N(y_i | m_i, C_i)`` up to a per-particle constant (it cancels in the IMH ratio)."""
+    v = (y - q.mean) @ q.chol_inv.T
+    quad = np.sum(v * v, axis=1) + q.c * np.sum(q.u * v, axis=1) ** 2 / q.rest
+    return -0.5 * quad / q.f
 
 
 def _abs_corr(x0c: np.ndarray, norm0: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -229,7 +282,9 @@ def mutate(
     """Move every particle with Metropolis-Hastings steps that keep ``prior + tempered(loglike)``.
 
     ``kernel="imh"`` proposes independently from a Gaussian fitted to the population;
-    ``kernel="mh"`` proposes ``x + scale_i * L z`` with ``L L^T`` the population covariance.
+    ``kernel="mh"`` proposes ``x + scale_i * L z`` with ``L L^T`` the population covariance. Both
+    fit particle ``i``'s proposal without ``i`` and its copies (`FamilyGaussian`), so that each
+    particle's kernel leaves the target exactly invariant.
     Steps continue while, in more than 90% of the coordinates, the absolute correlation between
     the particles before the stage and now still drops by more than ``correlation_threshold`` per
     step (PyMC's rule; the step count adapts to how fast the kernel mixes), at most ``max_steps``.
@@ -257,12 +312,11 @@ def mutate(
     n_steps : int
     """
     n, d = particles.x.shape
-    mean, chol = fit_gaussian(particles.x)
+    q = fit_family_out(particles.x)
     x, prior, like = particles.x.copy(), particles.prior_logp.copy(), particles.loglike.copy()
     target = prior + tempered(like)
     if kernel == "imh":
-        chol_inv = solve_triangular(chol, np.eye(d), lower=True)
-        logq = _gaussian_logpdf(x, mean, chol_inv)
+        logq = _family_logq(q, x)
     x0c = x - x.mean(axis=0)
     norm0 = np.sqrt(np.sum(x0c * x0c, axis=0))
     moving = norm0 > 0
@@ -270,10 +324,10 @@ def mutate(
     n_accept = np.zeros(n)
     steps = 0
     while steps < max_steps:
-        z = rng.standard_normal((n, d)) @ chol.T
+        z = _family_draw(q, rng)
         if kernel == "imh":
-            prop = mean + z
-            logq_prop = _gaussian_logpdf(prop, mean, chol_inv)
+            prop = q.mean + z
+            logq_prop = _family_logq(q, prop)
         else:
             prop = x + scales[:, None] * z
         prior_prop, like_prop = evaluate(prop)
