@@ -7,6 +7,7 @@ from credo.sampling import run_chains
 from credo.sampling.adapt.mass_matrix import (
     RunningVariance,
     grad_based_inv_mass,
+    grad_init_inv_mass,
     running_variance_add,
     stan_inv_mass,
 )
@@ -70,6 +71,21 @@ def test_grad_based_estimate_is_exact_for_gaussian_draws():
         draws = running_variance_add(draws, row)
         grads = running_variance_add(grads, -row / var)
     np.testing.assert_allclose(grad_based_inv_mass(draws, grads, np.ones(8)), var, rtol=1e-10)
+
+
+def test_nutpie_initial_metric_ignores_zero_gradients():
+    np.testing.assert_array_equal(
+        grad_init_inv_mass(np.array([-4.0, 0.0, np.nan, 1e-30, 0.5])), [0.25, 1.0, 1.0, 1e20, 2.0]
+    )
+
+
+@pytest.mark.parametrize("adaptation", ["nutpie", "stan"])
+def test_chains_started_at_the_mode(adaptation):
+    # every gradient component is 0 at the initial point
+    fn = normal(np.zeros(3), np.array([0.1, 1.0, 10.0]))
+    res = run_chains(fn, 3, np.zeros((2, 3)), draws=300, tune=300, seed=8,
+                     adaptation=adaptation, progressbar=False)  # fmt: skip
+    assert res.draws.std(axis=(0, 1)) == pytest.approx([0.1, 1.0, 10.0], rel=0.3)
 
 
 @pytest.mark.parametrize("adaptation, tol", [("nutpie", 0.05), ("stan", 0.35)])

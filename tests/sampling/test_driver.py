@@ -6,6 +6,7 @@ import textwrap
 import threading
 
 import arviz as az
+import numba as nb
 import numpy as np
 import pytest
 
@@ -100,6 +101,31 @@ def test_fixed_coordinates_stay_put():
                      progressbar=False)  # fmt: skip
     assert np.all(res.draws[:, :, 1] == init[:, 1:2])
     assert res.inv_mass.shape == (2, 2)
+
+
+@nb.cfunc(LOGP_GRAD_SIGNATURE, nogil=True)
+def flat_logp(x, g, n):
+    for i in range(n):
+        g[i] = 0.0
+    return 0.0
+
+
+def test_improper_posterior_is_refused_like_stan():
+    with pytest.raises(SamplingError, match="posterior is improper"):
+        run_chains(flat_logp, 2, np.zeros((1, 2)), draws=10, tune=10, seed=0, progressbar=False)
+
+
+def test_zero_tune_zero_draws_and_kept_warmup(std_normal_10):
+    res = run_chains(std_normal_10, 10, _init(2, 10), draws=30, tune=0, seed=6, progressbar=False)
+    assert res.draws.shape == (2, 30, 10)
+    assert res.warmup_stats["lp"].shape == (2, 0)
+    res = run_chains(std_normal_10, 10, _init(2, 10), draws=0, tune=30, seed=6, keep_warmup=True,
+                     progressbar=False)  # fmt: skip
+    assert res.draws.shape == (2, 0, 10)
+    assert res.warmup_draws.shape == (2, 30, 10)
+    last = res.warmup_draws[:, -1]
+    np.testing.assert_allclose(res.warmup_stats["lp"][:, -1], -0.5 * (last**2).sum(axis=1),
+                               rtol=1e-14)  # fmt: skip
 
 
 def test_bad_inputs_are_named(std_normal_10):

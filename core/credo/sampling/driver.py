@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from credo.sampling.adapt.warmup import warmup_init
+from credo.exceptions import SamplingError
+from credo.sampling.adapt.warmup import SCHEMES, warmup_init
 from credo.sampling.chain import STAT_DTYPES, STAT_NAMES, run_chunk
 from credo.sampling.logp import LOGP_GRAD_SIGNATURE, check_cfunc, check_initial_points
 from credo.sampling.progress import ChainProgress, ProgressBars
@@ -98,7 +99,8 @@ class _Chain:
         )
 
 
-def _validate(n_dim, init_positions, draws, tune, target_accept, max_treedepth, metric, idx):
+def _validate(n_dim, init_positions, draws, tune, target_accept, max_treedepth, metric,
+              adaptation, idx):  # fmt: skip
     init = np.array(init_positions, dtype=np.float64, order="C")
     if init.ndim != 2 or init.shape[1] != n_dim:
         raise ValueError(
@@ -115,6 +117,12 @@ def _validate(n_dim, init_positions, draws, tune, target_accept, max_treedepth, 
         raise ValueError(f"max_treedepth={max_treedepth!r}; expected a positive integer")
     if metric not in ("diag", "dense"):
         raise ValueError(f"metric={metric!r}; expected 'diag' or 'dense'")
+    if adaptation is not None and adaptation not in SCHEMES:
+        raise ValueError(f"adaptation={adaptation!r}; expected one of {sorted(SCHEMES)}")
+    if metric == "dense" and adaptation == "nutpie":
+        raise ValueError(
+            "adaptation='nutpie' adapts a diagonal metric; use adaptation='stan' with metric='dense'"
+        )
     if idx is None:
         idx = np.arange(n_dim, dtype=np.int64)
     else:
@@ -197,7 +205,8 @@ def run_chains(
     ValueError
         For inconsistent shapes or out-of-range options.
     credo.exceptions.SamplingError
-        If an initial point has a non-finite position, log-density or gradient.
+        If an initial point has a non-finite position, log-density or gradient, or the initial
+        step-size search fails (improper posterior, or a discontinuous density).
 
     References
     ----------
@@ -207,7 +216,7 @@ def run_chains(
     t_start = time.perf_counter()
     fn = check_cfunc(logp_cfunc, LOGP_GRAD_SIGNATURE)
     init, idx = _validate(n_dim, init_positions, draws, tune, target_accept, max_treedepth,
-                          metric, idx)  # fmt: skip
+                          metric, adaptation, idx)  # fmt: skip
     draws, tune, max_treedepth = int(draws), int(tune), int(max_treedepth)
     dense = metric == "dense"
     if adaptation is None:
@@ -224,6 +233,7 @@ def run_chains(
         warmup, step_size, inv_mass, chol, n_grad = warmup_init(
             adaptation, tune, target_accept, dense, init[c], logps[c], grads[c], fn, idx, rng
         )
+        _check_step_size(step_size, c)
         ch.step_size, ch.n_grad, ch.inv_mass = step_size, n_grad, inv_mass
         position, logp, grad = init[c].copy(), float(logps[c]), grads[c].copy()
         size = 1
@@ -280,6 +290,20 @@ def run_chains(
             f.result()
     return _collect(chains, tune, draws, keep_warmup, interrupted, t_init,
                     time.perf_counter() - t_start)  # fmt: skip
+
+
+def _check_step_size(step_size: float, chain: int) -> None:
+    # the bounds of init_step_size are where Stan's heuristic throws
+    if step_size >= 1e7:
+        raise SamplingError(
+            f"chain {chain}: the step size grew to {step_size:g} at the initial point without "
+            "lowering the acceptance; the posterior is improper (check the model's priors)"
+        )
+    if step_size <= 1e-10:
+        raise SamplingError(
+            f"chain {chain}: no acceptably small step size at the initial point; the log-density "
+            "may be discontinuous or its gradient wrong"
+        )
 
 
 def _report(chains, tune, bars, callback) -> None:

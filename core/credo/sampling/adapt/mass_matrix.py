@@ -125,11 +125,16 @@ def grad_based_inv_mass(draws, grads, previous):
 
 @nb.njit(cache=True, nogil=True)
 def grad_init_inv_mass(grad):
-    """nutpie's initial diagonal ``1 / |grad|`` at the initial point (|grad| clamped first)."""
+    """nutpie's initial diagonal ``1 / |grad|`` at the initial point, clamped to [1e-20, 1e20].
+
+    Components whose gradient is zero or not finite carry no scale information and get 1 (nutpie
+    would give them 1e20, which wrecks the first step-size search when a chain starts at a point
+    where some coordinate sits at its mode, e.g. 0 for a centred normal prior).
+    """
     out = np.empty_like(grad)
     for i in range(grad.shape[0]):
-        value = 1.0 / min(max(abs(grad[i]), _LOWER), _UPPER)
-        out[i] = value if np.isfinite(value) else 1.0
+        g = abs(grad[i])
+        out[i] = 1.0 / min(max(g, _LOWER), _UPPER) if 0.0 < g < np.inf else 1.0
     return out
 
 
