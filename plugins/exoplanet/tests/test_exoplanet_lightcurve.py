@@ -92,7 +92,9 @@ def test_transit_window_skips_only_unaffected_times():
     every = 1.0 + pt.sum(pt.switch(z > 0, quad_limbdark(b, r, 0.3, 0.2), 1.0) - 1.0, axis=-1)
     w, e = pytensor.function([], [windowed, every], mode=MODE)()
     assert np.sum(e < 1) > 1000  # both planets transit, the second grazing
-    np.testing.assert_array_equal(w, e)
+    # Equal up to rounding: the elliptic integrals of a point iterate with its block of points.
+    np.testing.assert_allclose(w, e, rtol=0, atol=1e-15)
+    np.testing.assert_array_equal(w[e == 1.0], 1.0)
 
 
 def test_exposure_time_integration():
