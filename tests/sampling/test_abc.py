@@ -224,6 +224,40 @@ def test_bad_simulator_arguments(kwargs, match):
             cr.Simulator("y", normal_sim, mu, observed=Y, **kwargs)
 
 
+def picky_stat(x):
+    if x.mean() > 1.5:
+        raise ValueError("no statistic here")
+    return x.mean(keepdims=True)
+
+
+def ragged_stat(x):
+    return x[: 2 if x.mean() > 0 else 3]
+
+
+@pytest.mark.parametrize(
+    "sum_stat,match",
+    [
+        (picky_stat, "sum_stat of simulator 'y' raised ValueError: no statistic here at mu=[0-9.]+$"),
+        (ragged_stat, "sum_stat of simulator 'y' returned [23] values at mu=.* but [23] at other parameters"),
+    ],
+)
+def test_bad_summary_statistic_names_the_parameters(sum_stat, match):
+    with cr.Model() as model:
+        mu = cr.Normal("mu", 0, 2)
+        cr.Simulator("y", normal_sim, mu, observed=Y, sum_stat=sum_stat)
+    with pytest.raises(cr.SamplingError, match=match):
+        cr.sample_smc(300, model=model, random_seed=1, progressbar=False, executor=SerialExecutor())
+
+
+def test_unpicklable_simulator_on_a_process_pool_is_refused_up_front():
+    with cr.Model() as model:
+        mu = cr.Normal("mu", 0, 2)
+        cr.Simulator("y", lambda rng, mu, size=None: rng.normal(mu, 1.0, size=size), mu, observed=Y)
+    with ProcessPoolExecutor(1) as pool:
+        with pytest.raises(TypeError, match="Simulator 'y': its fn or sum_stat cannot be pickled"):
+            cr.sample_smc(100, model=model, executor=pool, progressbar=False)
+
+
 def test_missing_observed_and_uncallable_fn():
     with cr.Model():
         mu = cr.Normal("mu", 0, 1)

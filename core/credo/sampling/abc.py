@@ -34,8 +34,9 @@ epsilon, minimum acceptance rate).
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import ClassVar, NamedTuple
 
@@ -204,8 +205,18 @@ def simulate_one(task: SimulationTask, rng: np.random.Generator, values) -> np.n
     return sim
 
 
+def _summarise(task: SimulationTask, sim: np.ndarray, values) -> np.ndarray:
+    try:
+        return np.asarray(task.sum_stat(sim), dtype=np.float64).ravel()
+    except Exception as err:
+        raise SamplingError(
+            f"sum_stat of simulator {task.name!r} raised {type(err).__name__}: {err} "
+            f"at {_describe(task.param_names, values)}"
+        ) from err
+
+
 def simulate_chunk(
-    task: SimulationTask, params: list[np.ndarray], seed: np.random.SeedSequence
+    task: SimulationTask, params: list[np.ndarray], n: int, seed: np.random.SeedSequence
 ) -> np.ndarray:
     """Summary statistics of one simulation per particle of a chunk (an executor task).
 
@@ -214,24 +225,40 @@ def simulate_chunk(
     task : SimulationTask
     params : list of ndarray, each shape (n, *param_shape)
         Parameter values of the chunk's particles.
+    n : int
+        Number of particles in the chunk.
     seed : numpy.random.SeedSequence
         The chunk's seed; the particles draw from one generator in order.
 
     Returns
     -------
     ndarray, shape (n, n_stats)
+
+    Raises
+    ------
+    SamplingError
+        If a simulation fails (see `simulate_one`), or a summary statistic raises, changes length
+        or is not finite; the message names the parameter values.
     """
     rng = np.random.default_rng(seed)
-    n = params[0].shape[0] if params else 0
-    stats = [task.sum_stat(simulate_one(task, rng, [p[i] for p in params])) for i in range(n)]
-    stats = np.stack([np.asarray(s, dtype=np.float64).ravel() for s in stats])
-    bad = np.flatnonzero(~np.all(np.isfinite(stats), axis=1))
+    stats = []
+    for i in range(n):
+        values = [p[i] for p in params]
+        stat = _summarise(task, simulate_one(task, rng, values), values)
+        if stats and stat.shape != stats[0].shape:
+            raise SamplingError(
+                f"sum_stat of simulator {task.name!r} returned {stat.size} values at "
+                f"{_describe(task.param_names, values)} but {stats[0].size} at other parameters"
+            )
+        stats.append(stat)
+    out = np.stack(stats)
+    bad = np.flatnonzero(~np.all(np.isfinite(out), axis=1))
     if bad.size:
         raise SamplingError(
             f"summary statistic of simulator {task.name!r} is not finite at "
             f"{_describe(task.param_names, [p[bad[0]] for p in params])}"
         )
-    return stats
+    return out
 
 
 class SimulatorRV(RandomVariable):
@@ -532,6 +559,23 @@ class SimulatorLikelihood:
         graphs = freeze_data(list(graph_replace(graphs, flat_replacements(model, x), strict=False)))
         self._params_fn = compile_numba([x], graphs)[0] if graphs else None
 
+    def check_executor(self, executor: Executor) -> None:
+        """Raise TypeError if a simulator cannot be sent to the worker processes of ``executor``.
+
+        Only `concurrent.futures.ProcessPoolExecutor` is checked (it pickles with `pickle`; Dask uses
+        cloudpickle, which also handles closures and lambdas).
+        """
+        if not isinstance(executor, ProcessPoolExecutor):
+            return
+        for spec in self.specs:
+            try:
+                pickle.dumps(spec.task)
+            except Exception as err:
+                raise TypeError(
+                    f"Simulator {spec.task.name!r}: its fn or sum_stat cannot be pickled for a "
+                    f"ProcessPoolExecutor ({err}); define them at module level, or use a thread pool"
+                ) from err
+
     def params(self, x: np.ndarray) -> list[list[np.ndarray]]:
         """Parameter values of each simulator at each particle: ``[sim][param] -> (n, *shape)``."""
         rows = [self._params_fn(row) for row in x] if self._params_fn is not None else [()] * len(x)
@@ -550,7 +594,7 @@ class SimulatorLikelihood:
         total = np.zeros(x.shape[0])
         children = seed.spawn(len(self.specs))
         for spec, p, obs_stat, kl, child in zip(self.specs, params, self.obs_stats, self.kl, children):
-            chunks = [(spec.task, [v[s] for v in p]) for s in slices]
+            chunks = [(spec.task, [v[s] for v in p], s.stop - s.start) for s in slices]
             stats = np.concatenate(map_chunks(executor, simulate_chunk, chunks, seed=child))
             total += self._loglike(spec, obs_stat, stats, kl)
         return total

@@ -410,6 +410,8 @@ def sample_smc(
     # one compiled prior sampler for all chains; chain c starts from the c-th block of draws
     initial = _prior_particles(model, rmap, int(chains) * int(draws), prior_seed)
     with local_executor(executor) as pool:
+        if sim_like is not None:
+            sim_like.check_executor(pool)
         evaluator = _Evaluator(batch, sim_like, pool)
         results = [
             _run_chain(c, initial[c * draws : (c + 1) * draws], s, rmap=rmap, draws=int(draws), kernel=kernel,
