@@ -50,6 +50,7 @@ from pytensor.tensor.random.op import RandomVariable
 
 from credo.distributions.base import DistInfo, Distribution, as_param, random_variable
 from credo.exceptions import SamplingError
+from credo.inference_data import observed_data
 from credo.model.compile import compile_numba, flat_replacements, freeze_data
 from credo.model.core import Model, ObservedRV, modelcontext
 from credo.sampling.executor import chunk_slices, map_chunks
@@ -167,7 +168,8 @@ class SimulatorSpec:
     epsilon: np.ndarray | AdaptiveEpsilon
 
 
-def _describe(names: tuple[str, ...], values) -> str:
+def format_values(names, values) -> str:
+    """``"mu=0.31, sigma=[1.2, 0.4]"``: parameter values for error messages."""
     parts = []
     for n, v in zip(names, values):
         v = np.asarray(v)
@@ -189,18 +191,18 @@ def simulate_one(task: SimulationTask, rng: np.random.Generator, values) -> np.n
     except Exception as err:
         raise SamplingError(
             f"simulator {task.name!r} raised {type(err).__name__}: {err} "
-            f"at {_describe(task.param_names, values)}"
+            f"at {format_values(task.param_names, values)}"
         ) from err
     if sim.shape != task.shape:
         raise SamplingError(
             f"simulator {task.name!r} returned shape {sim.shape}, expected the observed shape "
-            f"{task.shape}, at {_describe(task.param_names, values)}"
+            f"{task.shape}, at {format_values(task.param_names, values)}"
         )
     # one reduction instead of an isfinite mask per simulation; the exact test only on suspicion
     if not np.isfinite(sim.sum()) and not np.all(np.isfinite(sim)):
         bad = "NaN" if np.isnan(sim).any() else "inf"
         raise SamplingError(
-            f"simulator {task.name!r} returned {bad} at {_describe(task.param_names, values)}"
+            f"simulator {task.name!r} returned {bad} at {format_values(task.param_names, values)}"
         )
     return sim
 
@@ -211,7 +213,7 @@ def _summarise(task: SimulationTask, sim: np.ndarray, values) -> np.ndarray:
     except Exception as err:
         raise SamplingError(
             f"sum_stat of simulator {task.name!r} raised {type(err).__name__}: {err} "
-            f"at {_describe(task.param_names, values)}"
+            f"at {format_values(task.param_names, values)}"
         ) from err
 
 
@@ -248,7 +250,7 @@ def simulate_chunk(
         if stats and stat.shape != stats[0].shape:
             raise SamplingError(
                 f"sum_stat of simulator {task.name!r} returned {stat.size} values at "
-                f"{_describe(task.param_names, values)} but {stats[0].size} at other parameters"
+                f"{format_values(task.param_names, values)} but {stats[0].size} at other parameters"
             )
         stats.append(stat)
     out = np.stack(stats)
@@ -256,7 +258,7 @@ def simulate_chunk(
     if bad.size:
         raise SamplingError(
             f"summary statistic of simulator {task.name!r} is not finite at "
-            f"{_describe(task.param_names, [p[bad[0]] for p in params])}"
+            f"{format_values(task.param_names, [p[bad[0]] for p in params])}"
         )
     return out
 
@@ -533,8 +535,6 @@ class SimulatorLikelihood:
     """
 
     def __init__(self, model: Model, x):
-        from credo.inference_data import observed_data
-
         sims = simulator_rvs(model)
         self.specs: list[SimulatorSpec] = [dict(o.info.kwargs)["spec"] for o in sims]
         obs = observed_data(model)

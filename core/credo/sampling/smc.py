@@ -10,6 +10,7 @@ the simulations of `credo.sampling.abc.Simulator` models) run on a `concurrent.f
 
 from __future__ import annotations
 
+import numbers
 import sys
 import time
 import uuid
@@ -27,7 +28,7 @@ from credo.exceptions import SamplingError
 from credo.inference_data import base_attrs, to_inference_data
 from credo.model.compile import RavelMap, compile_numba, compile_point_fn, flat_replacements, freeze_data
 from credo.model.core import Model, modelcontext
-from credo.sampling.abc import SimulatorLikelihood, simulator_rvs
+from credo.sampling.abc import SimulatorLikelihood, format_values, simulator_rvs
 from credo.sampling.executor import chunk_slices, local_executor, map_chunks
 from credo.sampling.forward import compile_forward
 from credo.sampling.smc_kernels import (
@@ -108,14 +109,15 @@ def _validate(draws, kernel, chains, threshold, correlation_threshold, random_se
         raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
     if isinstance(chains, bool) or not isinstance(chains, int | np.integer) or chains < 1:
         raise ValueError(f"chains must be a positive integer, got {chains!r}")
-    if not (isinstance(threshold, int | float) and 0.0 < threshold < 1.0):
+    if not (isinstance(threshold, numbers.Real) and 0.0 < threshold < 1.0):
         raise ValueError(f"threshold must be in (0, 1) (exclusive), got {threshold!r}")
-    if not (isinstance(correlation_threshold, int | float) and 0.0 < correlation_threshold < 1.0):
+    if not (isinstance(correlation_threshold, numbers.Real) and 0.0 < correlation_threshold < 1.0):
         raise ValueError(
             f"correlation_threshold must be in (0, 1) (exclusive), got {correlation_threshold!r}"
         )
     if isinstance(random_seed, np.random.SeedSequence):
-        return random_seed
+        # a copy: spawning children must not change the caller's sequence (same seed, same draws)
+        return np.random.SeedSequence(random_seed.entropy, spawn_key=random_seed.spawn_key)
     if random_seed is not None and not isinstance(random_seed, int | np.integer):
         raise TypeError(
             f"random_seed must be an int, a numpy.random.SeedSequence or None, got {random_seed!r}"
@@ -161,20 +163,12 @@ def _prior_particles(model: Model, rmap: RavelMap, n: int, seed: np.random.SeedS
     bad = ~np.all(np.isfinite(x), axis=0)
     if bad.any():
         coord = int(np.flatnonzero(bad)[0])
-        name = next(n for n, s in zip(reversed(rmap.names), reversed(rmap.starts)) if s <= coord)
+        name = next(nm for nm, st in zip(reversed(rmap.names), reversed(rmap.starts)) if st <= coord)
         raise SamplingError(
             f"prior draws of {name!r} are not finite on the unconstrained space (a draw on the "
             "boundary of the support?)"
         )
     return x
-
-
-def _point_text(point_fn, x: np.ndarray) -> str:
-    parts = []
-    for k, v in point_fn(x).items():
-        v = np.asarray(v)
-        parts.append(f"{k}={v.item():.6g}" if v.ndim == 0 else f"{k}={np.round(v, 6).tolist()}")
-    return ", ".join(parts)
 
 
 class _Evaluator:
@@ -203,7 +197,7 @@ def _check_initial(prior, like, xs, point_fn) -> None:
             i = int(bad[0])
             raise SamplingError(
                 f"the {what} is {values[i]} at a prior draw ({bad.size} of {len(values)} draws): "
-                f"{_point_text(point_fn, xs[i])}"
+                f"{format_values(*zip(*point_fn(xs[i]).items()))}"
             )
 
 
