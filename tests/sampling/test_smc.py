@@ -141,6 +141,14 @@ def test_same_seed_same_draws_any_executor_and_other_seed_differs():
     assert not np.array_equal(base[0], base[1])  # chains are independent
 
 
+def test_seed_sequence_argument_is_not_consumed():
+    seq = np.random.SeedSequence(8)
+    kw = dict(draws=100, chains=1, model=normal_model(), progressbar=False, threshold=np.float32(0.6))
+    first = cr.sample_smc(random_seed=seq, **kw).posterior["mu"].values
+    again = cr.sample_smc(random_seed=seq, **kw).posterior["mu"].values
+    np.testing.assert_array_equal(first, again)
+
+
 # -- building blocks -------------------------------------------------------------------------------------
 def test_systematic_resampling_counts_are_floor_or_ceil_of_expected():
     rng = np.random.default_rng(0)
