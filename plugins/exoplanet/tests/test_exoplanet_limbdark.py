@@ -84,7 +84,9 @@ def compiled():
 def test_matches_numerical_integration_at_contact_points_and_random_points():
     rng = np.random.default_rng(5)
     r_rand = rng.uniform(0.001, 1.0, 15)
+    occultor_larger_than_star = [(0.5, 1.2), (1.2, 1.2), (0.3, 1.5), (2.4, 1.5), (0.1, 1.05)]
     points = special_configurations()[::9] + list(zip(rng.uniform(0, 1 + r_rand), r_rand))
+    points += occultor_larger_than_star
     worst = 0.0
     for i, (b, r) in enumerate(points):
         u1, u2 = LAWS[i % len(LAWS)]

@@ -3,8 +3,9 @@
 The occulted flux is ``s . c / (pi (c0 + 2 c1 / 3))`` with the solution vector ``s`` of Agol,
 Luger & Foreman-Mackey (2020, "starry") for the quadratic Green's basis ``c`` (their eqs. for
 ``s_0, s_1, s_2``; the same expressions as exoplanet-core's ``limbdark.h``). Complete elliptic
-integrals use Bulirsch's (1969) ``cel`` algorithm. Derivatives in ``b`` and ``r`` are analytic
-(Agol et al. 2020, Sec. 4), so value and gradient come from one pass over the data.
+integrals use Bulirsch's (1969) ``cel`` algorithm, run for blocks of points in lock step so that
+it vectorises. Derivatives in ``b`` and ``r`` are analytic (Agol et al. 2020, Sec. 4), so value
+and gradient come from one pass over the data.
 """
 
 from __future__ import annotations
@@ -456,8 +457,8 @@ def quad_limbdark(b, r, u1, u2) -> pt.TensorVariable:
         Sky separation of the centres in stellar radii (impact parameter); the sign is
         ignored.
     r : tensor_like of float, >= 0, broadcastable with `b`
-        Occultor-to-star radius ratio. Exact for any ``r``; validated against numerical
-        integration for ``r <= 1``.
+        Occultor-to-star radius ratio; any value (checked against numerical integration up to
+        ``r = 1.5``, to ~1e-15).
     u1, u2 : tensor_like of float, broadcastable with `b`
         Quadratic limb-darkening coefficients.
 
