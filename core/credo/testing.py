@@ -36,8 +36,6 @@ from credo.exceptions import ParameterValueError
 
 __all__ = ["check_distribution", "check_transform", "finite_difference"]
 
-_MODE = "FAST_COMPILE"
-
 
 def finite_difference(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray, step: np.ndarray):
     """Directional derivative ``d/dt fn(x + t step)`` at ``t = 0``, error O(|step|**4).
@@ -100,6 +98,7 @@ class _Graph:
     value: Any
     logp: Any
     cache: dict
+    mode: str = "FAST_COMPILE"
 
     def param_values(self, params: dict) -> list[np.ndarray]:
         return [np.asarray(params[n], dtype="float64") for n in self.names]
@@ -108,12 +107,12 @@ class _Graph:
         if key not in self.cache:
             extra, outputs = build()
             self.cache[key] = pytensor.function(
-                [*extra, *self.inputs], outputs, mode=_MODE, on_unused_input="ignore"
+                [*extra, *self.inputs], outputs, mode=self.mode, on_unused_input="ignore"
             )
         return self.cache[key]
 
 
-def _build_graph(dist_cls, params: dict) -> _Graph:
+def _build_graph(dist_cls, params: dict, mode: str) -> _Graph:
     inputs, names, call = [], [], {}
     for name, value in params.items():
         if _is_symbolic_param(value):
@@ -127,7 +126,7 @@ def _build_graph(dist_cls, params: dict) -> _Graph:
     rv = dist_cls.dist(**call)
     value = pt.tensor(name="value", dtype=rv.dtype, shape=(None, *[None] * rv.type.ndim))
     logp = dist_info(rv).logp(value)
-    return _Graph(dist_cls, inputs, names, rv, value, logp, {"call": call})
+    return _Graph(dist_cls, inputs, names, rv, value, logp, {"call": call}, mode)
 
 
 def _signature(params: dict):
@@ -362,10 +361,12 @@ class _Checker:
             return
         lp = self.logp_at(points).reshape(len(points), -1)
         points = points[np.all(np.isfinite(lp), axis=1)]
-        _check_transform(transform, points, self.g.inputs, self.pvals, rtol, self.label, self.g.cache)
+        _check_transform(
+            transform, points, self.g.inputs, self.pvals, rtol, self.label, self.g.cache, self.g.mode
+        )
 
 
-def _check_transform(transform, values, inputs, input_values, rtol, label, cache) -> None:
+def _check_transform(transform, values, inputs, input_values, rtol, label, cache, mode="FAST_COMPILE"):
     values = np.asarray(values, dtype="float64")
     shape = values.shape[1:]
     ushape = tuple(transform.unconstrained_shape(shape))
@@ -373,11 +374,11 @@ def _check_transform(transform, values, inputs, input_values, rtol, label, cache
         x = pt.tensor("x", dtype="float64", shape=(None, *shape))
         y = pt.tensor("y", dtype="float64", shape=(None, *ushape))
         cache["transform"] = (
-            pytensor.function([x, *inputs], transform.forward(x), mode=_MODE, on_unused_input="ignore"),
+            pytensor.function([x, *inputs], transform.forward(x), mode=mode, on_unused_input="ignore"),
             pytensor.function(
                 [y, *inputs],
                 [transform.backward(y), transform.log_jac_det(y)],
-                mode=_MODE,
+                mode=mode,
                 on_unused_input="ignore",
             ),
         )
@@ -415,7 +416,7 @@ def _check_transform(transform, values, inputs, input_values, rtol, label, cache
         )
 
 
-def check_transform(transform: Transform, values, *, rtol: float = 1e-7) -> None:
+def check_transform(transform: Transform, values, *, rtol: float = 1e-7, mode: str = "FAST_COMPILE") -> None:
     """Check that a transform round-trips and that its log-Jacobian matches a numerical Jacobian.
 
     Parameters
@@ -426,6 +427,8 @@ def check_transform(transform: Transform, values, *, rtol: float = 1e-7) -> None
         ``n`` points of the constrained space (e.g. simplex vectors along the last axis).
     rtol : float
         Tolerance of the round trip; the log-Jacobian is compared to ``max(rtol, 1e-6)``.
+    mode : str
+        PyTensor compilation mode (``"NUMBA"`` checks the compiled path samplers use).
 
     Raises
     ------
@@ -434,7 +437,7 @@ def check_transform(transform: Transform, values, *, rtol: float = 1e-7) -> None
         differs from ``log |det d backward / d y|`` (central differences with Richardson
         extrapolation, over the coordinates ``transform.free_index``).
     """
-    _check_transform(transform, values, [], [], rtol, type(transform).__name__, {})
+    _check_transform(transform, values, [], [], rtol, type(transform).__name__, {}, mode)
 
 
 def _domain_points(domain, rng, n, shape, discrete, params):
@@ -474,6 +477,7 @@ def check_distribution(
     check_random: bool = True,
     check_gradient: bool = True,
     check_transform: bool = True,
+    mode: str = "FAST_COMPILE",
 ) -> None:
     """Check a distribution against reference implementations for one or several parameter sets.
 
@@ -517,6 +521,10 @@ def check_distribution(
     check_random, check_gradient, check_transform : bool
         Switch off parts of the check (e.g. ``check_random`` for a distribution that cannot be sampled
         forward; improper distributions skip it automatically).
+    mode : str
+        PyTensor compilation mode of the log-density, gradient and transform functions:
+        ``"FAST_COMPILE"`` (quick to build) or ``"NUMBA"`` (the compiled path samplers use; slower to
+        build). Forward draws always use `credo.sampling.forward.compile_forward`.
 
     Raises
     ------
@@ -535,7 +543,7 @@ def check_distribution(
     for k, p in enumerate(param_sets):
         sig = _signature(p)
         if sig not in graphs:
-            graphs[sig] = _build_graph(dist_cls, p)
+            graphs[sig] = _build_graph(dist_cls, p, mode)
         checker = _Checker(graphs[sig], p, seed + k)
         can_draw = check_random and not dist_cls.improper
         if domain is None:

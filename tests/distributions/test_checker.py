@@ -80,3 +80,15 @@ def test_finite_difference_is_fourth_order():
     x = np.array([0.3, 1.2])
     d = finite_difference(f, x, np.array([1e-2, 1e-2])) / 1e-2
     np.testing.assert_allclose(d, np.cos(x), rtol=1e-9)
+
+
+def test_numba_mode_checks_the_compiled_path():
+    check_distribution(
+        cr.StudentT,
+        {"nu": 3.0, "mu": 1.0, "sigma": 2.0},
+        lambda v, nu, mu, sigma: stats.t(nu, mu, sigma).logpdf(v),
+        lambda v, nu, mu, sigma: stats.t(nu, mu, sigma).logcdf(v),
+        domain=(-10.0, 10.0),
+        check_random=False,
+        mode="NUMBA",
+    )

@@ -16,6 +16,7 @@ import numpy as np
 import pytensor.tensor as pt
 from pytensor.tensor.random import basic as rb
 
+from credo.distributions import transforms
 from credo.distributions.base import (
     Continuous,
     PositiveContinuous,
@@ -241,8 +242,6 @@ class HalfCauchy(PositiveContinuous):
     beta : tensor_like of float, > 0
         Scale.
     """
-
-    rv_op = rb.halfcauchy
 
     @classmethod
     def dist(cls, beta=1.0, **kwargs):
@@ -546,9 +545,7 @@ class Pareto(Continuous):
 
     @classmethod
     def get_transform(cls, alpha, m):
-        from credo.distributions.transforms import LowerBound
-
-        return LowerBound(m)
+        return transforms.LowerBound(m)
 
     @staticmethod
     def logp(value, alpha, m):
