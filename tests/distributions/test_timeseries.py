@@ -78,3 +78,16 @@ def test_ar_shape_from_shape_argument():
     assert var.eval().shape == (4, 10)
     with pytest.raises(ValueError, match="order"):
         cr.AR.dist(np.array([1.0]), 1.0, constant=True, steps=3)
+
+
+def test_observed_series_take_their_length_from_the_data():
+    y = np.cumsum(np.random.default_rng(0).normal(size=10))
+    with cr.Model() as model:
+        cr.GaussianRandomWalk("y", 0.0, 1.0, init_dist=cr.Normal.dist(0.0, 10.0), observed=y)
+        cr.AR("z", np.array([0.5]), 1.0, init_dist=cr.Normal.dist(0.0, 10.0), observed=y)
+    logps = model.point_logps({})
+    np.testing.assert_allclose(
+        logps["y"], stats.norm(0, 10).logpdf(y[0]) + stats.norm(0, 1).logpdf(np.diff(y)).sum(), rtol=1e-12
+    )
+    ar_want = stats.norm(0, 10).logpdf(y[0]) + stats.norm(0.5 * y[:-1], 1).logpdf(y[1:]).sum()
+    np.testing.assert_allclose(logps["z"], ar_want, rtol=1e-12)

@@ -242,7 +242,13 @@ class Distribution:
         `cr.set_data` change the number of rows for prediction; otherwise the data fix the shape.
         """
         want = model.observed_shape(observed)
-        rv = cls.dist(*args, **kwargs)
+        try:
+            rv = cls.dist(*args, **kwargs)
+        except ValueError:  # only the data give the length (e.g. a time series without steps=)
+            return model.register_rv(
+                cls.dist(*args, shape=want, **kwargs), name, observed=observed, transform=transform,
+                initval=initval,
+            )  # fmt: skip
         static = tuple(rv.type.shape)
         fits = len(static) == len(want) and all(d is None or d == w for d, w in zip(static, want))
         if fits and any(d is None for d in static):
