@@ -2,6 +2,7 @@
 
 __version__ = "0.1.0"
 
+from credo import compiler  # noqa: F401, I001  first: LLVM vector library + rewrites, before any Numba compile
 from credo import citations, math  # citations is callable: cr.citations(model_or_idata)
 from credo.diagnostics import sampling_report, summary
 from credo.distributions import *  # noqa: F403
