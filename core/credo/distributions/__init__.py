@@ -1,4 +1,4 @@
-"""Distributions: one module per family (continuous, bounded, discrete, multivariate, timeseries, ...)."""
+"""Distributions: one module per family (continuous, positive, bounded, discrete, multivariate, ...)."""
 
 from credo.distributions.base import Continuous, Discrete, Distribution
 from credo.distributions.bounded import *  # noqa: F403
@@ -13,6 +13,8 @@ from credo.distributions.mixture import *  # noqa: F403
 from credo.distributions.mixture import __all__ as _mixture
 from credo.distributions.multivariate import *  # noqa: F403
 from credo.distributions.multivariate import __all__ as _multivariate
+from credo.distributions.positive import *  # noqa: F403
+from credo.distributions.positive import __all__ as _positive
 from credo.distributions.timeseries import *  # noqa: F403
 from credo.distributions.timeseries import __all__ as _timeseries
 from credo.distributions.truncated import *  # noqa: F403
@@ -23,6 +25,7 @@ __all__ = [
     "Continuous",
     "Discrete",
     *_continuous,
+    *_positive,
     *_bounded,
     *_discrete,
     *_multivariate,

@@ -19,8 +19,9 @@ from credo.distributions.base import (
     check_parameters,
     random_variable,
 )
-from credo.distributions.continuous import LOG_2PI, Normal, _alpha_beta_from_moments, _sigma_from
+from credo.distributions.continuous import LOG_2PI, Normal, _sigma_from
 from credo.distributions.dist_math import SQRT_2, betaln, std_normal_logcdf, xlog1py, xlogy
+from credo.distributions.positive import _alpha_beta_from_moments
 
 __all__ = ["Uniform", "Beta", "VonMises", "TruncatedNormal"]
 

@@ -49,14 +49,14 @@ class Mixture(Distribution):
     @classmethod
     def dist(cls, w, comp_dists, **kwargs):
         stacked = not isinstance(comp_dists, list | tuple)
-        infos = [dist_info(d) for d in ([comp_dists] if stacked else comp_dists)]
+        dists = [comp_dists] if stacked else list(comp_dists)
+        infos = [dist_info(d) for d in dists]
         if any(i.cls.ndim_supp != 0 for i in infos):
             raise NotImplementedError("Mixture supports univariate components only")
-        dtypes = {i.cls.dtype.startswith("int") for i in infos}
-        if len(dtypes) != 1:
+        if len({d.dtype.startswith("int") for d in dists}) != 1:
             raise TypeError("Mixture: components must be all discrete or all continuous")
         # static shapes of the components: a component's size= is not among its parameters
-        shapes = [tuple(d.type.shape) for d in ([comp_dists] if stacked else comp_dists)]
+        shapes = [tuple(d.type.shape) for d in dists]
         if any(None in s for s in shapes):
             raise ValueError("Mixture: components need static shapes (give shape= or size= as integers)")
         comps = tuple((i.cls, len(i.params), i.kwargs, s) for i, s in zip(infos, shapes))
