@@ -53,6 +53,9 @@ def _tensor(value, unit: u.UnitBase, name: str, low=None, low_inclusive=True, hi
     return pt.as_tensor_variable(arr)
 
 
+Vector3 = tuple[pt.TensorVariable, pt.TensorVariable, pt.TensorVariable]
+
+
 def _given(**kwargs) -> list[str]:
     return [name for name, value in kwargs.items() if value is not None]
 
@@ -254,7 +257,7 @@ class KeplerianOrbit:
             r = scale * (1.0 - self.ecc**2) / (1.0 + self.ecc * cosf)
         return self._rotate(r * cosf, r * sinf)
 
-    def get_relative_position(self, t):
+    def get_relative_position(self, t) -> Vector3:
         """Position of the planet relative to the star.
 
         Parameters
@@ -269,15 +272,15 @@ class KeplerianOrbit:
         """
         return self._position(-self.a, t)
 
-    def get_planet_position(self, t):
+    def get_planet_position(self, t) -> Vector3:
         """Position of the planet relative to the barycentre; see `get_relative_position`."""
         return self._position(-self.a * self.m_star / self.m_total, t)
 
-    def get_star_position(self, t):
+    def get_star_position(self, t) -> Vector3:
         """Position of the star relative to the barycentre; see `get_relative_position`."""
         return self._position(self.a * self.m_planet / self.m_total, t)
 
-    def get_sky_separation(self, t):
+    def get_sky_separation(self, t) -> tuple[pt.TensorVariable, pt.TensorVariable]:
         """Sky-projected star-planet separation and line-of-sight position.
 
         Parameters
@@ -295,7 +298,7 @@ class KeplerianOrbit:
         x, y, z = self.get_relative_position(t)
         return pt.sqrt(x**2 + y**2) / self.r_star, z / self.r_star
 
-    def get_radial_velocity(self, t, K=None):
+    def get_radial_velocity(self, t, K=None) -> pt.TensorVariable:
         """Radial velocity of the star, positive when it recedes.
 
         Parameters
