@@ -118,6 +118,18 @@ def stan_target(name: str, data: dict, v: dict) -> float:
             + stats.beta.logpdf(theta, 5, 5) + log_mix.sum())  # fmt: skip
 
 
+def low_dim_gauss_mix_with_mixture(data: dict) -> cr.Model:
+    """The same mixture through `cr.Mixture` (checked on its log-density only)."""
+    with cr.Model() as model:
+        mu = cr.Normal("mu", 0, 2, shape=2, transform=cr.transforms.ordered, initval=[-1.0, 1.0])
+        sigma = cr.HalfNormal("sigma", 2, shape=2)
+        theta = cr.Beta("theta", 5, 5)
+        components = [cr.Normal.dist(mu[0], sigma[0]), cr.Normal.dist(mu[1], sigma[1])]
+        cr.Mixture("y", cr.math.stack([theta, 1 - theta]), components,
+                   observed=np.asarray(data["y"], float))  # fmt: skip
+    return model
+
+
 def _draws(idata, key: str) -> np.ndarray:
     """(chain, draw) array of a reference key such as ``"theta[3]"`` (Stan's 1-based index)."""
     name, _, index = key.partition("[")
@@ -147,9 +159,12 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("name", list(CASES))
-def test_logp_matches_the_stan_program(name):
-    build, _ = CASES[name]
+@pytest.mark.parametrize(
+    "name, build",
+    [(name, build) for name, (build, _) in CASES.items()]
+    + [("low_dim_gauss_mix-low_dim_gauss_mix", low_dim_gauss_mix_with_mixture)],
+)
+def test_logp_matches_the_stan_program(name, build):
     data, _ = _load(name)
     model = build(data)
     rmap = RavelMap.from_model(model)
