@@ -204,20 +204,20 @@ _MIN_CONTIGUOUS_SIZE = 32
 
 
 def _is_contiguous_view(var) -> bool:
-    """True if ``var`` is a view that is C-contiguous whenever its input is, but typed ``"A"``."""
+    """True if ``var`` is a view, typed ``"A"`` by Numba, that is C-contiguous when its input is."""
     node = var.owner
     if node is None or var.type.ndim == 0:
         return False
-    if any(s is not None and s < _MIN_CONTIGUOUS_SIZE for s in [np.prod(var.type.shape)]
-           if None not in var.type.shape):
+    if None not in var.type.shape and np.prod(var.type.shape) < _MIN_CONTIGUOUS_SIZE:
         return False
     if isinstance(node.op, DimShuffle):
-        return (node.op.is_squeeze or node.op.is_expand_dims) and not node.op.is_transpose
+        return bool(node.op.is_squeeze or node.op.is_expand_dims)
     if isinstance(node.op, Subtensor):
-        # x[a:b] of a vector, or integer indices into leading axes (a row of a matrix)
+        # integer indices into leading axes (a row of a matrix), then x[a:b] or nothing
         *leading, last = node.op.idx_list
-        leading_ints = not any(isinstance(i, slice) for i in leading)
-        return leading_ints and (not isinstance(last, slice) or (last.step is None and var.type.ndim == 1))
+        if any(isinstance(i, slice) for i in leading):
+            return False
+        return not isinstance(last, slice) or (last.step is None and var.type.ndim == 1)
     return False
 
 
