@@ -81,12 +81,28 @@ def _njit(fn):
 def log1p_branchless(x: float) -> float:
     """``log(1 + x)`` accurate for small ``|x|``, written with ``log`` and a division only.
 
+    Parameters
+    ----------
+    x : float
+        Any double; ``x < -1`` gives NaN, ``x = -1`` gives -inf, ``x = inf`` gives inf.
+
+    Returns
+    -------
+    float
+        ``log1p(x)`` to a few ulp (libmvec's ``log`` is accurate to 4 ulp).
+
+    Notes
+    -----
     With ``w = fl(1 + x) = (1 + x)(1 + d)``, ``log(w) = log1p(x) + d + O(d^2)`` and
     ``((w - 1) - x) / w = d + O(d^2)`` (``w - 1`` is exact for ``w`` in [1/2, 2], Sterbenz), so their
     difference is ``log1p(x)`` up to ``O(eps^2)`` plus the rounding of ``log``. At ``w`` = 0 or inf
-    the correction is 0/0 or inf - inf and is dropped, giving -inf and inf. This is the rounding-error
-    compensation of Goldberg (1991), "What every computer scientist should know about floating-point
-    arithmetic", ACM Comput. Surv. 23(1), Theorem 4, in its first-order form.
+    the correction is 0/0 or inf - inf and is dropped, giving -inf and inf.
+
+    References
+    ----------
+    Goldberg, D. (1991). What every computer scientist should know about floating-point arithmetic.
+    ACM Computing Surveys 23(1), 5-48: Theorem 4 (``log(1 + x)`` from the rounded ``1 + x``), here in
+    its first-order compensated form.
     """
     w = 1.0 + x
     correction = ((w - 1.0) - x) / w
@@ -94,10 +110,25 @@ def log1p_branchless(x: float) -> float:
 
 
 def softplus_branchless(x: float) -> float:
-    """``log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|))`` (Maechler 2012), branch-free.
+    """``log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|))``, branch-free.
 
-    ``exp(-|x|)`` is in (0, 1], so the ``log1p`` argument never overflows and ``1 + exp(-|x|)`` lies
-    in (1, 2] where the compensation of `log1p_branchless` is exact to O(eps^2).
+    ``exp(-|x|)`` is in (0, 1], so nothing overflows, and ``w = 1 + exp(-|x|)`` lies in (1, 2] where
+    the compensation of `log1p_branchless` needs no special cases.
+
+    Parameters
+    ----------
+    x : float
+        Any double; -inf gives 0, inf gives inf, NaN gives NaN.
+
+    Returns
+    -------
+    float
+        ``softplus(x)`` to a few ulp.
+
+    References
+    ----------
+    Maechler, M. (2012). Accurately computing log(1 - exp(-|a|)), assessed by the Rmpfr package.
+    CRAN vignette of Rmpfr (the ``log1pexp`` forms).
     """
     e = np.exp(-np.abs(x))
     w = 1.0 + e
@@ -107,8 +138,18 @@ def softplus_branchless(x: float) -> float:
 def sigmoid_branchless(x: float) -> float:
     """``1 / (1 + exp(-x))`` as ``(1 or e) / (1 + e)`` with ``e = exp(-|x|)`` in (0, 1].
 
-    Shares ``exp(-|x|)`` with `softplus_branchless` (LLVM merges the two calls when both appear in
-    one fused loop, as in a logistic log-likelihood and its gradient) and never overflows.
+    Shares ``exp(-|x|)`` with `softplus_branchless`: LLVM merges the two calls when both appear in
+    one fused loop, as in a logistic log-likelihood and its gradient.
+
+    Parameters
+    ----------
+    x : float
+        Any double; -inf gives 0, inf gives 1, NaN gives NaN.
+
+    Returns
+    -------
+    float
+        ``sigmoid(x)`` to a few ulp, never overflowing.
     """
     e = np.exp(-np.abs(x))
     return (1.0 if x >= 0.0 else e) / (1.0 + e)
