@@ -178,12 +178,6 @@ def test_chunks_release_the_gil(std_normal_10):
     assert np.isfinite(stats[-1, 0])
 
 
-def test_model_signature_is_the_sampler_signature():
-    from credo.model.compile import LOGP_DLOGP_SIGNATURE
-
-    assert LOGP_DLOGP_SIGNATURE == LOGP_GRAD_SIGNATURE
-
-
 def test_kernels_load_from_cache_in_a_new_process(std_normal_10):
     # this process compiled (or loaded) run_chunk for the diagonal metric; a new process with
     # another model must load it from Numba's cache instead of compiling

@@ -18,13 +18,17 @@ from credo.distributions.base import Distribution, as_param, check_parameters, d
 __all__ = ["Truncated", "Censored"]
 
 
-def _base(dist, name: str):
+def _wrap(cls, dist, lower, upper, kwargs):
+    """Build ``cls`` (Truncated or Censored) around the univariate ``dist`` with bounds."""
     info = dist_info(dist)
+    name = cls.__name__
     if info.cls.ndim_supp != 0:
         raise NotImplementedError(f"{name} supports univariate distributions only, got {info.cls.__name__}")
     if info.cls.logcdf is None:
         raise NotImplementedError(f"{name}({info.cls.__name__}): the distribution has no closed-form logcdf")
-    return info
+    lower, upper = _bounds(lower, upper)
+    static = {"base": info.cls, "base_kwargs": info.kwargs}
+    return cls._make([lower, upper, *info.params], kwargs=static, **kwargs)
 
 
 def _has(bound, sign: int) -> bool:
@@ -73,10 +77,7 @@ class Truncated(Distribution):
 
     @classmethod
     def dist(cls, dist, lower=None, upper=None, **kwargs):
-        info = _base(dist, "Truncated")
-        lower, upper = _bounds(lower, upper)
-        static = {"base": info.cls, "base_kwargs": info.kwargs}
-        return cls._make([lower, upper, *info.params], kwargs=static, **kwargs)
+        return _wrap(cls, dist, lower, upper, kwargs)
 
     @staticmethod
     def logp(value, lower, upper, *params, base=None, base_kwargs=()):
@@ -143,10 +144,7 @@ class Censored(Distribution):
 
     @classmethod
     def dist(cls, dist, lower=None, upper=None, **kwargs):
-        info = _base(dist, "Censored")
-        lower, upper = _bounds(lower, upper)
-        static = {"base": info.cls, "base_kwargs": info.kwargs}
-        return cls._make([lower, upper, *info.params], kwargs=static, **kwargs)
+        return _wrap(cls, dist, lower, upper, kwargs)
 
     @staticmethod
     def logp(value, lower, upper, *params, base=None, base_kwargs=()):

@@ -23,6 +23,7 @@ from credo.sampling.adapt.warmup import SCHEMES, warmup_init
 from credo.sampling.chain import STAT_DTYPES, STAT_NAMES, run_chunk
 from credo.sampling.logp import LOGP_GRAD_SIGNATURE, check_cfunc, check_initial_points
 from credo.sampling.progress import ChainProgress, ProgressBars
+from credo.sampling.seeding import seed_sequence
 
 __all__ = ["ChainResults", "run_chains"]
 
@@ -223,7 +224,7 @@ def run_chains(
         adaptation = "stan" if dense else "nutpie"
     n_chains = init.shape[0]
     logps, grads = check_initial_points(fn, init)
-    seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    seq = seed_sequence(seed)
     rngs = [np.random.Generator(np.random.PCG64(s)) for s in seq.spawn(n_chains)]
     chains = [_Chain(c, tune, draws, n_dim, keep_warmup) for c in range(n_chains)]
     stop = threading.Event()

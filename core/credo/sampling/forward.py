@@ -16,6 +16,7 @@ from pytensor.tensor.random.op import RandomVariable
 
 from credo.inference_data import base_attrs, to_inference_data
 from credo.model.core import Model, modelcontext, replace_parameter_checks
+from credo.sampling.seeding import seed_sequence
 
 __all__ = [
     "compile_forward",
@@ -46,7 +47,7 @@ def compile_forward(inputs: list, outputs: list, random_seed=None):
         Root of the generators; each call of the function advances them.
     """
     rngs = list(dict.fromkeys(node.inputs[0] for node in _rv_nodes(outputs)))
-    seeds = np.random.SeedSequence(random_seed).spawn(len(rngs))
+    seeds = seed_sequence(random_seed).spawn(len(rngs))
     shared = {r: pytensor.shared(np.random.default_rng(s)) for r, s in zip(rngs, seeds)}
     outputs = list(graph_replace(outputs, shared, strict=False)) if shared else list(outputs)
     new_rngs = set(shared.values())

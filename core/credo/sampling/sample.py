@@ -16,6 +16,7 @@ from credo.model.compile import compile_logp_dlogp, compile_point_fn
 from credo.model.core import Model, modelcontext
 from credo.sampling.driver import ChainResults, run_chains
 from credo.sampling.forward import compute_log_likelihood
+from credo.sampling.seeding import seed_sequence
 
 __all__ = ["sample", "initial_points", "draws_to_posterior"]
 
@@ -36,18 +37,16 @@ def initial_points(model: Model, compiled, chains: int, seed, jitter: bool) -> n
     """Flat starting points, one per chain: the support point plus Uniform(-1, 1) jitter.
 
     A jittered point with non-finite log-density or gradient is redrawn up to 20 times (as PyMC);
-    without a valid one, the unjittered point's problems are reported by `Model.check_start_vals`.
+    without a valid one the chain starts at the support point, which the caller has checked with
+    `Model.check_start_vals`.
 
     Returns
     -------
     ndarray, shape (chains, ndim)
     """
-    base = model.initial_point()
-    model.check_start_vals(base)
-    x0 = compiled.ravel_map.ravel(base)
+    x0 = compiled.ravel_map.ravel(model.initial_point())
     out = np.empty((chains, compiled.ndim))
-    seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    for c, child in enumerate(seq.spawn(chains)):
+    for c, child in enumerate(seed_sequence(seed).spawn(chains)):
         rng = np.random.default_rng(child)
         x = x0
         for _ in range(20 if jitter else 0):
@@ -161,18 +160,15 @@ def sample(
         raise NotImplementedError("explicit step methods are not supported yet; leave step=None")
     if not model.free_rvs:
         raise SamplingError("the model has no free variables to sample")
+    discrete = [f.name for f in model.free_rvs if f.discrete and f.transform is None]
+    if discrete:
+        raise NotImplementedError(f"discrete free variables {discrete} need a compound step (to come)")
+    # an invalid start is reported before paying for the compilation
+    model.check_start_vals(model.initial_point())
     t0 = time.perf_counter()
     compiled = compile_logp_dlogp(model)
     compile_time = time.perf_counter() - t0
-    if compiled.ravel_map.discrete.any():
-        names = [f.name for f in model.free_rvs if f.discrete]
-        raise NotImplementedError(f"discrete free variables {names} need a compound step (to come)")
-    seed_seq = (
-        random_seed
-        if isinstance(random_seed, np.random.SeedSequence)
-        else np.random.SeedSequence(random_seed)
-    )
-    init_seq, chain_seq = seed_seq.spawn(2)
+    init_seq, chain_seq = seed_sequence(random_seed).spawn(2)
     x_init = initial_points(model, compiled, chains, init_seq, jitter=init.startswith("jitter"))
     res = run_chains(
         compiled.cfunc,

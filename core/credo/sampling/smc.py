@@ -31,6 +31,7 @@ from credo.model.core import Model, modelcontext
 from credo.sampling.abc import SimulatorLikelihood, format_values, simulator_rvs
 from credo.sampling.executor import chunk_slices, local_executor, map_chunks
 from credo.sampling.forward import compile_forward
+from credo.sampling.seeding import seed_sequence
 from credo.sampling.smc_kernels import (
     MAX_STEPS,
     Particles,
@@ -115,14 +116,7 @@ def _validate(draws, kernel, chains, threshold, correlation_threshold, random_se
         raise ValueError(
             f"correlation_threshold must be in (0, 1) (exclusive), got {correlation_threshold!r}"
         )
-    if isinstance(random_seed, np.random.SeedSequence):
-        # a copy: spawning children must not change the caller's sequence (same seed, same draws)
-        return np.random.SeedSequence(random_seed.entropy, spawn_key=random_seed.spawn_key)
-    if random_seed is not None and not isinstance(random_seed, int | np.integer):
-        raise TypeError(
-            f"random_seed must be an int, a numpy.random.SeedSequence or None, got {random_seed!r}"
-        )
-    return np.random.SeedSequence(random_seed)
+    return seed_sequence(random_seed)
 
 
 def _check_model(model: Model) -> None:
@@ -155,8 +149,8 @@ def _graphs(model: Model, x):
 def _prior_particles(model: Model, rmap: RavelMap, n: int, seed: np.random.SeedSequence) -> np.ndarray:
     """``n`` prior draws mapped to the unconstrained space, shape (n, d)."""
     outputs = [f.rv if f.transform is None else f.transform.forward(f.rv) for f in model.free_rvs]
-    # compile_forward seeds from entropy ints; derive them from the SeedSequence
-    fn = compile_forward([], outputs, seed.generate_state(4).tolist())
+    # entropy drawn from `seed` rather than `seed` itself: spawning here must not change its children
+    fn = compile_forward([], outputs, np.random.SeedSequence(seed.generate_state(4)))
     x = np.empty((n, rmap.size))
     for i in range(n):
         x[i] = np.concatenate([np.asarray(v, dtype=np.float64).ravel() for v in fn()])
