@@ -11,7 +11,7 @@ from credo_exoplanet.examples.kepler_transit import build_model, compare_publish
 def test_hat_p_7_matches_published_values():
     _, bls, lc = prepare_data()
     with build_model(lc, bls.period, bls.t0, bls.depth):
-        idata = cr.sample(draws=1000, tune=1000, chains=2, random_seed=42, progressbar=False)
+        idata = cr.sample(draws=3000, tune=1000, chains=4, random_seed=42, progressbar=False)
     for row in compare_published(idata):
         assert row["n_sd"] < 3.0, row
     assert int(idata.sample_stats["diverging"].sum()) == 0

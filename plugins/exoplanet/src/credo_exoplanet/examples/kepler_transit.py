@@ -107,7 +107,7 @@ def compare_published(idata) -> list[dict]:
     return rows
 
 
-def run(out, seed: int = 42, draws: int = 1000, tune: int = 1000, chains: int = 2) -> dict:
+def run(out, seed: int = 42, draws: int = 3000, tune: int = 1000, chains: int = 4) -> dict:
     """Fit HAT-P-7 b, print the summary and the published comparison, write results to `out`.
 
     Writes ``posterior.nc``, ``summary.csv``, ``manifest.json``, ``lightcurve.png`` (phase-folded
