@@ -65,18 +65,15 @@ def load_returns() -> np.ndarray:
 def stochastic_volatility() -> cr.Model:
     """Stochastic volatility with Student-t returns (1002 parameters).
 
-    The centred Gaussian random walk ``s`` is written as a flat vector plus its density (``s[0]`` and
-    the increments), which is the same function of ``s`` as a GaussianRandomWalk distribution.
+    ``s`` is a centred Gaussian random walk: ``s[0] ~ Normal(0, 1)`` and increments
+    ``s[t] - s[t-1] ~ Normal(0, sigma)``, as in models.md.
     """
     returns = load_returns()
     with cr.Model() as model:
         sigma = cr.Exponential("sigma", lam=10.0)
         nu = cr.Exponential("nu", lam=0.1)
-        s = cr.Flat("s", shape=returns.size)
-        cr.Potential(
-            "s_walk",
-            cr.logp(cr.Normal.dist(0.0, 1.0), s[0])
-            + cr.math.sum(cr.logp(cr.Normal.dist(0.0, sigma), s[1:] - s[:-1])),
+        s = cr.GaussianRandomWalk(
+            "s", mu=0.0, sigma=sigma, init_dist=cr.Normal.dist(0.0, 1.0), shape=returns.size
         )
         cr.StudentT("r", nu=nu, mu=0.0, sigma=cr.math.exp(s), observed=returns)
     return model
