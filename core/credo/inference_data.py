@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import platform
 import time
 from collections.abc import Mapping
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,6 +18,20 @@ if TYPE_CHECKING:
     from arviz import InferenceData
 
 __all__ = ["to_inference_data", "observed_data", "constant_data", "base_attrs"]
+
+# the libraries whose versions decide the numbers in a result (recorded for reproducibility)
+_RECORDED_LIBRARIES = ("numpy", "scipy", "pytensor", "numba", "llvmlite", "arviz", "xarray")
+
+
+def library_versions() -> str:
+    """``"python==3.11.9, numpy==2.4.0, ..."``: the interpreter and the numerical stack in use."""
+    parts = [f"python=={platform.python_version()}"]
+    for name in _RECORDED_LIBRARIES:
+        try:
+            parts.append(f"{name}=={version(name)}")
+        except PackageNotFoundError:
+            continue
+    return ", ".join(parts)
 
 
 def _value(var) -> np.ndarray:
@@ -45,7 +61,8 @@ def constant_data(model: Model) -> dict[str, np.ndarray]:
 
 
 def base_attrs(model: Model | None = None, **extra) -> dict:
-    """Attributes every credo result carries: versions, creation time, citations, and ``extra``.
+    """Attributes every credo result carries: versions (credo, plugins, Python and the numerical
+    libraries), creation time, citations, and ``extra``.
 
     ``extra`` values that are not str/int/float are stored as their ``str`` (netCDF attrs are scalar).
     """
@@ -53,6 +70,7 @@ def base_attrs(model: Model | None = None, **extra) -> dict:
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "inference_library": "credo",
         "inference_library_version": credo.__version__,
+        "library_versions": library_versions(),
     }
     try:
         from credo.plugins import plugin_versions
@@ -121,11 +139,12 @@ def to_inference_data(
         obs = observed_data(model)
         const = constant_data(model)
         if predictions is not None:
+            # the observed data belong to the fitted rows, not to the new ones (as in PyMC)
             kwargs["predictions_constant_data"] = const or None
         else:
             kwargs["constant_data"] = const or None
-        kwargs["observed_data"] = obs or None
-        dims.update(_dims_for(model, obs))
+            kwargs["observed_data"] = obs or None
+            dims.update(_dims_for(model, obs))
         dims.update(_dims_for(model, const))
     import arviz as az  # imported on use: arviz's plotting stack makes `import credo` slow
 

@@ -225,3 +225,33 @@ def test_set_data_changes_prediction_shape():
     np.testing.assert_allclose(
         pred.predictions["y"].mean("y_dim_0"), idata.prior["b"], atol=0.3
     )
+
+
+def test_set_data_resizes_observed_variable_with_dims():
+    """An observed variable with dims follows its predictors' new length, and so do its coords."""
+    rng = np.random.default_rng(2)
+    with cr.Model(coords={"obs": range(20)}) as model:
+        x = cr.Data("x", rng.normal(size=20), dims="obs")
+        b = cr.Normal("b", 0, 1)
+        cr.Normal("y", b * x, 0.1, observed=rng.normal(size=20), dims="obs")
+    idata = cr.sample_prior_predictive(5, model=model, random_seed=1)
+    idata.posterior = idata.prior
+    cr.set_data({"x": np.array([1.0, 2.0, 3.0])}, model=model, coords={"obs": ["a", "b", "c"]})
+    pred = cr.sample_posterior_predictive(idata, model=model, predictions=True, random_seed=2)
+    y = pred.predictions["y"]
+    assert y.dims == ("chain", "draw", "obs") and list(y["obs"].values) == ["a", "b", "c"]
+    # y ~ Normal(b * x, 0.1): residuals scaled by 0.1 are standard normal draws
+    resid = (y.values - idata.prior["b"].values[..., None] * np.array([1.0, 2.0, 3.0])) / 0.1
+    assert np.all(np.abs(resid) < 5)
+    assert "observed_data" not in pred.groups()
+
+
+def test_results_record_the_numerical_stack_versions():
+    from importlib.metadata import version
+
+    from credo.inference_data import base_attrs
+
+    recorded = dict(p.split("==") for p in base_attrs()["library_versions"].split(", "))
+    for name in ("numpy", "scipy", "pytensor", "numba", "arviz"):
+        assert recorded[name] == version(name)
+    assert recorded["python"].startswith("3.")

@@ -225,29 +225,32 @@ class Distribution:
         if observed is not None:
             observed = model.prepare_observed(name, observed, dims=dims, impute=impute)
         if shape is None and size is None:
+            if observed is not None:
+                want = model.shape_from_dims(name, dims, observed) if dims is not None else None
+                return cls._new_observed(model, name, args, kwargs, observed, dims, want, transform, initval)
             if dims is not None:
-                shape = model.shape_from_dims(name, dims, observed)
-            elif observed is not None:
-                return cls._new_observed(model, name, args, kwargs, observed, transform, initval)
+                shape = model.shape_from_dims(name, dims)
         rv = cls.dist(*args, shape=shape, size=size, **kwargs)
         return model.register_rv(
             rv, name, observed=observed, dims=dims, transform=transform, initval=initval
         )
 
     @classmethod
-    def _new_observed(cls, model, name, args, kwargs, observed, transform, initval):
+    def _new_observed(cls, model, name, args, kwargs, observed, dims, want, transform, initval):
         """Observed variable without shape: keep a parameter-driven shape when it fits the data.
 
         A shape that follows the parameters (e.g. a mean built from `cr.Data` predictors) lets
-        `cr.set_data` change the number of rows for prediction; otherwise the data fix the shape.
+        `cr.set_data` change the number of rows for prediction, with or without ``dims``; otherwise
+        the data (or the dims' lengths, ``want``) fix the shape.
         """
-        want = model.observed_shape(observed)
+        if want is None:
+            want = model.observed_shape(observed)
         try:
             rv = cls.dist(*args, **kwargs)
         except ValueError:  # only the data give the length (e.g. a time series without steps=)
             return model.register_rv(
-                cls.dist(*args, shape=want, **kwargs), name, observed=observed, transform=transform,
-                initval=initval,
+                cls.dist(*args, shape=want, **kwargs), name, observed=observed, dims=dims,
+                transform=transform, initval=initval,
             )  # fmt: skip
         static = tuple(rv.type.shape)
         fits = len(static) == len(want) and all(d is None or d == w for d, w in zip(static, want))
@@ -258,7 +261,7 @@ class Distribution:
                 fits = False
         if not fits:
             rv = cls.dist(*args, shape=want, **kwargs)
-        return model.register_rv(rv, name, observed=observed, transform=transform, initval=initval)
+        return model.register_rv(rv, name, observed=observed, dims=dims, transform=transform, initval=initval)
 
     @classmethod
     def dist(cls, *args, **kwargs) -> TensorVariable:  # pragma: no cover - overridden
