@@ -40,27 +40,35 @@ def test_kipping_beta_matches_scipy():
         )
 
 
+def _vaneylen_mixture(multi):
+    f, s_gauss, s_rayleigh = VanEylen19.PARAMS[multi]
+    return f, stats.halfnorm(scale=s_gauss), stats.rayleigh(scale=s_rayleigh)
+
+
 def _vaneylen_logpdf(v, multi):
-    f, s1, s2 = VanEylen19.PARAMS[multi]
-    pdf = (1 - f) * stats.halfnorm(scale=s1).pdf(v) + f * stats.halfnorm(scale=s2).pdf(v)
-    norm = (1 - f) * stats.halfnorm(scale=s1).cdf(1.0) + f * stats.halfnorm(scale=s2).cdf(1.0)
-    return np.log(pdf / norm)
+    f, gauss, rayleigh = _vaneylen_mixture(multi)
+    pdf = (1 - f) * gauss.pdf(v) + f * rayleigh.pdf(v)
+    return np.log(pdf / ((1 - f) * gauss.cdf(1.0) + f * rayleigh.cdf(1.0)))
 
 
 def _vaneylen_cdf(v, multi):
-    f, s1, s2 = VanEylen19.PARAMS[multi]
-    cdf = (1 - f) * stats.halfnorm(scale=s1).cdf(v) + f * stats.halfnorm(scale=s2).cdf(v)
-    norm = (1 - f) * stats.halfnorm(scale=s1).cdf(1.0) + f * stats.halfnorm(scale=s2).cdf(1.0)
-    return np.clip(cdf / norm, 0.0, 1.0)
+    f, gauss, rayleigh = _vaneylen_mixture(multi)
+    cdf = (1 - f) * gauss.cdf(v) + f * rayleigh.cdf(v)
+    return np.clip(cdf / ((1 - f) * gauss.cdf(1.0) + f * rayleigh.cdf(1.0)), 0.0, 1.0)
+
+
+def test_vaneylen19_uses_the_published_mixture():
+    # Van Eylen et al. (2019): sigma_gauss 0.049, sigma_rayleigh 0.26; Rayleigh fraction 0.76 / 0.08
+    assert VanEylen19.PARAMS == {False: (0.76, 0.049, 0.26), True: (0.08, 0.049, 0.26)}
 
 
 @pytest.mark.parametrize("multi", [False, True])
-def test_vaneylen19_truncated_half_gaussian_mixture(multi):
+def test_vaneylen19_truncated_gauss_rayleigh_mixture(multi):
     check_distribution(
         VanEylen19, {"multi": multi},
         reference_logp=lambda v, multi: _vaneylen_logpdf(v, multi),
         reference_cdf_for_random=lambda v, multi: _vaneylen_cdf(v, multi),
-        domain=(1e-3, 0.999), check_gradient=False, n_draws=1000,
+        domain=(1e-3, 0.999), n_draws=1000,
     )
 
 

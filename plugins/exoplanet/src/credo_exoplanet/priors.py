@@ -78,25 +78,33 @@ class KippingBeta(Beta):
 
 
 class VanEylen19(UnitContinuous):
-    """Eccentricity prior of Van Eylen et al. (2019): two half-Gaussians, truncated to [0, 1).
+    """Eccentricity prior of Van Eylen et al. (2019): half-Gaussian + Rayleigh mixture on [0, 1].
 
-    ``p(e) ∝ (1 - f) HN(e; sigma_1) + f HN(e; sigma_2)`` on ``[0, 1]`` with ``f = 0.08``,
-    ``sigma_1 = 0.0329``, ``sigma_2 = 0.241`` for planets in multi-transiting systems and
-    ``f = 0.76``, ``sigma_1 = 0.049``, ``sigma_2 = 0.26`` for single-transiting ones (the values
-    used by exoplanet's ``vaneylen19``). The truncation at 1 is normalised exactly.
+    ``p(e) ∝ (1 - f) HalfNormal(e; sigma_gauss) + f Rayleigh(e; sigma_rayleigh)`` on ``[0, 1]``
+    with ``sigma_gauss = 0.049``, ``sigma_rayleigh = 0.26`` and ``f = 0.76`` for planets in
+    single-transiting systems, ``f = 0.08`` in multi-transiting ones: the median hyperparameters of
+    the mixture fit in Van Eylen et al. (2019), as used by exoplanet's ``vaneylen19(fixed=True)``.
+    The truncation at 1 is normalised exactly.
 
     Parameters
     ----------
     multi : bool, default False
         Use the fit to multi-planet systems.
 
+    Raises
+    ------
+    ValueError
+        If ``multi`` is not a bool.
+
     References
     ----------
-    Van Eylen, V. et al. (2019), AJ 157, 61.
+    Van Eylen, V. et al. (2019), AJ 157, 61 (arXiv:1807.00549).
     """
 
     cite = ("vaneylen2019",)
-    PARAMS = {False: (0.76, 0.049, 0.26), True: (0.08, 0.0329, 0.241)}
+    SIGMA_GAUSS = 0.049
+    SIGMA_RAYLEIGH = 0.26
+    PARAMS = {False: (0.76, SIGMA_GAUSS, SIGMA_RAYLEIGH), True: (0.08, SIGMA_GAUSS, SIGMA_RAYLEIGH)}
 
     @classmethod
     def dist(cls, multi: bool = False, **kwargs):
@@ -105,33 +113,34 @@ class VanEylen19(UnitContinuous):
         return cls._make([as_param(v) for v in cls.PARAMS[bool(multi)]], **kwargs)
 
     @staticmethod
-    def _component_masses(sigma1, sigma2):
-        # Mass of each half-Gaussian below e = 1, for the exact truncation.
-        return pt.erf(1.0 / (SQRT_2 * sigma1)), pt.erf(1.0 / (SQRT_2 * sigma2))
+    def _component_masses(sigma_gauss, sigma_rayleigh):
+        # Mass of each component below e = 1, for the exact truncation.
+        return pt.erf(1.0 / (SQRT_2 * sigma_gauss)), -pt.expm1(-0.5 / sigma_rayleigh**2)
 
     @classmethod
-    def rv_graph(cls, frac, sigma1, sigma2, size=None, rng=None, **kwargs):
-        c1, c2 = cls._component_masses(sigma1, sigma2)
+    def rv_graph(cls, frac, sigma_gauss, sigma_rayleigh, size=None, rng=None, **kwargs):
+        c1, c2 = cls._component_masses(sigma_gauss, sigma_rayleigh)
         w2 = frac * c2 / ((1.0 - frac) * c1 + frac * c2)
-        broad = random_variable(rb.bernoulli, w2, size=size)
-        sigma = pt.switch(broad, sigma2, sigma1)
-        mass = pt.switch(broad, c2, c1)
+        rayleigh = random_variable(rb.bernoulli, w2, size=size)
         u = random_variable(rb.uniform, 0.0, 1.0, size=size, rng=rng)
-        # Inverse CDF of a half-Gaussian truncated at 1.
-        return SQRT_2 * sigma * pt.erfinv(u * mass)
+        # Inverse CDFs of the two components truncated at 1.
+        gauss_draw = SQRT_2 * sigma_gauss * pt.erfinv(u * c1)
+        rayleigh_draw = sigma_rayleigh * pt.sqrt(-2.0 * pt.log1p(-u * c2))
+        return pt.switch(rayleigh, rayleigh_draw, gauss_draw)
 
     @staticmethod
-    def logp(value, frac, sigma1, sigma2):
-        c1, c2 = VanEylen19._component_masses(sigma1, sigma2)
-        log_hn1 = 0.5 * np.log(2.0 / np.pi) - pt.log(sigma1) - 0.5 * (value / sigma1) ** 2
-        log_hn2 = 0.5 * np.log(2.0 / np.pi) - pt.log(sigma2) - 0.5 * (value / sigma2) ** 2
-        res = pt.logaddexp(pt.log1p(-frac) + log_hn1, pt.log(frac) + log_hn2)
+    def logp(value, frac, sigma_gauss, sigma_rayleigh):
+        c1, c2 = VanEylen19._component_masses(sigma_gauss, sigma_rayleigh)
+        log_gauss = 0.5 * np.log(2.0 / np.pi) - pt.log(sigma_gauss) - 0.5 * (value / sigma_gauss) ** 2
+        log_rayleigh = pt.log(value) - 2.0 * pt.log(sigma_rayleigh) - 0.5 * (value / sigma_rayleigh) ** 2
+        res = pt.logaddexp(pt.log1p(-frac) + log_gauss, pt.log(frac) + log_rayleigh)
         res = res - pt.log((1.0 - frac) * c1 + frac * c2)
         return pt.switch((value >= 0) & (value <= 1), res, -np.inf)
 
     @classmethod
-    def support_point(cls, rv, frac, sigma1, sigma2):
-        return pt.full_like(rv, 0.5 * ((1.0 - frac) * sigma1 + frac * sigma2), dtype="float64")
+    def support_point(cls, rv, frac, sigma_gauss, sigma_rayleigh):
+        mean = (1.0 - frac) * sigma_gauss * np.sqrt(2.0 / np.pi) + frac * sigma_rayleigh * np.sqrt(np.pi / 2)
+        return pt.full_like(rv, mean, dtype="float64")
 
 
 def KippingLimbDark(name: str, **kwargs) -> tuple[pt.TensorVariable, pt.TensorVariable]:  # noqa: N802
