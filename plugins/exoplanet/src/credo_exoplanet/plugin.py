@@ -39,6 +39,12 @@ def _run_kepler_transit(out, seed):
     return run(out, seed=seed)
 
 
+def _run_rv_k2_24(out, seed):
+    from credo_exoplanet.examples.rv_k2_24 import run
+
+    return run(out, seed=seed)
+
+
 @hookimpl
 def credo_distributions():
     return [
@@ -93,6 +99,11 @@ def credo_examples():
             "kepler_transit",
             _run_kepler_transit,
             summary="Fits HAT-P-7 b's transits in Kepler Q0 data with NUTS; checks published values",
+        ),
+        ExampleSpec(
+            "rv_k2_24",
+            _run_rv_k2_24,
+            summary="Fits K2-24 b and c to Keck/HIRES radial velocities with NUTS; checks published K",
         ),
     ]
 

@@ -8,6 +8,8 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
+
 import credo as cr
 
 
@@ -27,6 +29,41 @@ def start_timer() -> _Timer:
 def sha256(path) -> str:
     """Hex SHA-256 of a file."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def published_rows(draws: dict, published: dict) -> list[dict]:
+    """Posterior median and sd of each quantity against its published value.
+
+    Parameters
+    ----------
+    draws : dict of str to array_like
+        Posterior draws by name (all chains, any shape; flattened).
+    published : dict of str to float
+        Published value by the same names.
+
+    Returns
+    -------
+    list of dict
+        ``name``, ``published``, ``median``, ``sd`` and ``n_sd`` = |median - published| / sd.
+    """
+    rows = []
+    for name, value in published.items():
+        x = np.ravel(draws[name])
+        med, sd = float(np.median(x)), float(np.std(x))
+        rows.append(
+            {"name": name, "published": value, "median": med, "sd": sd, "n_sd": abs(med - value) / sd}
+        )
+    return rows
+
+
+def print_comparison(rows: list[dict], source: str, digits: int = 6) -> None:
+    """Print `published_rows` output under the heading 'posterior vs published (`source`)'."""
+    print(f"\nposterior vs published ({source}):")
+    for row in rows:
+        print(
+            f"  {row['name']:7s} {row['median']:.{digits}f} +- {row['sd']:.{digits}f}   "
+            f"published {row['published']}   ({row['n_sd']:.1f} sd)"
+        )
 
 
 def finish_run(out, idata, timer: _Timer, *, seed: int, data_path, var_names, extra: dict) -> dict:

@@ -97,14 +97,9 @@ def compare_published(idata) -> list[dict]:
     list of dict
         ``name``, ``published``, ``median``, ``sd`` and ``n_sd`` = |median - published| / sd.
     """
-    rows = []
-    for name, value in PUBLISHED.items():
-        draws = idata.posterior[name].values.ravel()
-        med, sd = float(np.median(draws)), float(np.std(draws))
-        rows.append(
-            {"name": name, "published": value, "median": med, "sd": sd, "n_sd": abs(med - value) / sd}
-        )
-    return rows
+    from credo_exoplanet.examples._report import published_rows
+
+    return published_rows({name: idata.posterior[name].values for name in PUBLISHED}, PUBLISHED)
 
 
 def run(out, seed: int = 42, draws: int = 3000, tune: int = 1000, chains: int = 4) -> dict:
@@ -118,7 +113,7 @@ def run(out, seed: int = 42, draws: int = 3000, tune: int = 1000, chains: int = 
     dict
         The manifest (versions, seed, data sha256, timings [s], diagnostics, comparison).
     """
-    from credo_exoplanet.examples._report import finish_run, start_timer
+    from credo_exoplanet.examples._report import finish_run, print_comparison, start_timer
 
     timer = start_timer()
     full, bls, lc = prepare_data()
@@ -128,12 +123,7 @@ def run(out, seed: int = 42, draws: int = 3000, tune: int = 1000, chains: int = 
     with model:
         idata = cr.sample(draws=draws, tune=tune, chains=chains, random_seed=seed, progressbar=False)
     comparison = compare_published(idata)
-    print("\nposterior vs published (Pal et al. 2008; Welsh et al. 2010):")
-    for row in comparison:
-        print(
-            f"  {row['name']:7s} {row['median']:.6f} +- {row['sd']:.6f}   published {row['published']}"
-            f"   ({row['n_sd']:.1f} sd)"
-        )
+    print_comparison(comparison, "Pal et al. 2008; Welsh et al. 2010")
     manifest = finish_run(
         out,
         idata,
