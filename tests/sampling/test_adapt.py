@@ -56,9 +56,22 @@ def test_running_variance_matches_numpy(dense):
     cov = np.cov(x.T) if dense else x.var(axis=0, ddof=1)
     np.testing.assert_allclose(est.m2 / (est.count - 1), cov, rtol=1e-12)
     np.testing.assert_allclose(est.mean, x.mean(axis=0), rtol=1e-12)
-    # Stan: n/(n+5) S + 1e-3 * 5/(n+5) I
-    expected = 50 / 55 * cov + 1e-3 * 5 / 55 * (np.eye(3) if dense else 1.0)
+    # diagonal (Stan): n/(n+5) s^2 + 1e-3 * 5/(n+5); dense: n/(n+5) S + 5/(n+5) diag(S)
+    if dense:
+        expected = 50 / 55 * cov + 5 / 55 * np.diag(np.diag(cov))
+    else:
+        expected = 50 / 55 * cov + 1e-3 * 5 / 55
     np.testing.assert_allclose(stan_inv_mass(est), expected, rtol=1e-12)
+
+
+def test_dense_metric_keeps_tiny_scales():
+    # sds 1e-5 .. 1: Stan's 1e-3 I shrinkage would give the first coordinate a variance 1e4 x too big
+    x = np.random.default_rng(1).normal(size=(200, 3)) * [1e-5, 1e-2, 1.0]
+    est = RunningVariance(np.zeros(3), np.zeros((3, 3)), 0)
+    for row in x:
+        est = running_variance_add(est, row)
+    np.testing.assert_allclose(np.diag(stan_inv_mass(est)), x.var(axis=0, ddof=1), rtol=1e-12)
+    np.linalg.cholesky(stan_inv_mass(est))
 
 
 def test_grad_based_estimate_is_exact_for_gaussian_draws():

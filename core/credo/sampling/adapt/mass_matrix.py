@@ -9,7 +9,8 @@ References
 ----------
 Welford (1962), Technometrics 4, 419.
 Stan ``welford_var_estimator.hpp``, ``welford_covar_estimator.hpp``, ``var_adaptation.hpp`` and
-``covar_adaptation.hpp`` (shrinkage towards ``1e-3 I`` with weight ``5 / (n + 5)``).
+``covar_adaptation.hpp`` (shrinkage with weight ``5 / (n + 5)`` towards ``1e-3 I``; credo's dense
+estimate shrinks towards the diagonal of the sample covariance instead, see `stan_inv_mass`).
 Seyboldt et al., nutpie / nuts-rs ``mass_matrix.rs``: ``M^-1 = diag(sqrt(var(draws) / var(grads)))``,
 which is exact for Gaussian targets and uses the gradients that NUTS computes anyway.
 """
@@ -90,18 +91,27 @@ def running_variance_add(est, x):
 
 @nb.njit(cache=True, nogil=True)
 def _shrink(m2, n):
-    out = m2 * ((n / (n + 5.0)) / (n - 1.0))
+    w = 5.0 / (n + 5.0)
+    out = m2 * ((1.0 - w) / (n - 1.0))
     if m2.ndim == 1:
-        out += 1e-3 * (5.0 / (n + 5.0))
+        out += 1e-3 * w
     else:
+        # towards the diagonal of the estimate itself, not Stan's 1e-3 I (see stan_inv_mass)
         for i in range(out.shape[0]):
-            out[i, i] += 1e-3 * (5.0 / (n + 5.0))
+            out[i, i] = max(m2[i, i] / (n - 1.0), _LOWER)
     return out
 
 
 @nb.njit(cache=True, nogil=True)
 def stan_inv_mass(est):
-    """Stan's regularised sample (co)variance ``n/(n+5) S + 1e-3 * 5/(n+5) I`` of the draws.
+    """Stan's regularised sample variance, and a scale-aware regularised sample covariance.
+
+    Diagonal metric: ``n/(n+5) s^2 + 1e-3 * 5/(n+5)``, Stan's ``var_adaptation``. Dense metric:
+    ``n/(n+5) S + 5/(n+5) diag(S)``, i.e. the variances are kept and the correlations shrunk by
+    ``n/(n+5)``. Stan's ``covar_adaptation`` adds ``1e-3 * 5/(n+5)`` to the diagonal instead, which
+    swamps every parameter whose posterior sd is below ~0.003 (a transit period known to 1e-5 d gets
+    a metric 100x too wide and NUTS hits the maximum tree depth on every draw). Variances are
+    floored at 1e-20 so the result stays positive definite.
 
     Returns a new array of the shape of ``est.m2``. Requires ``est.count >= 2``.
     """
