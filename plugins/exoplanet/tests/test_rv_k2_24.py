@@ -75,6 +75,7 @@ def test_example_run_matches_published_k_and_writes_its_files(tmp_path, rv):
     written = json.loads((tmp_path / "manifest.json").read_text())
     assert written["data_sha256"] == sha256(example_path("k2-24_rv"))
     assert written["n_points"] == rv.t.size == 32
+    assert f"numpy=={np.__version__}" in written["library_versions"].split(", ")
     idata = az.from_netcdf(tmp_path / "posterior.nc")
     assert idata.posterior.sizes["chain"] == 4 and idata.posterior.sizes["draw"] == 1000
     K = idata.posterior["K"]

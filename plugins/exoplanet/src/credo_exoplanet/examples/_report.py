@@ -90,6 +90,7 @@ def finish_run(out, idata, timer: _Timer, *, seed: int, data_path, var_names, ex
     manifest = {
         "credo_version": metadata.version("credo"),
         "credo_exoplanet_version": metadata.version("credo-exoplanet"),
+        "library_versions": attrs.get("library_versions"),
         "seed": seed,
         "data_file": Path(data_path).name,
         "data_sha256": sha256(data_path),
