@@ -23,6 +23,7 @@ from credo.sampling.forward import (
 )
 from credo.sampling.sample import sample
 from credo.sampling.smc import sample_smc
+from credo.sampling.steps import NUTS, Metropolis, Slice
 
 __all__ = [
     *_distributions,
@@ -41,6 +42,9 @@ __all__ = [
     "find_MAP",
     "sample",
     "sample_smc",
+    "NUTS",
+    "Metropolis",
+    "Slice",
     "Simulator",
     "AdaptiveEpsilon",
     "summary",

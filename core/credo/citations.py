@@ -99,6 +99,37 @@ CORE_BIBTEX: dict[str, str] = {
   year = {2012},
   doi = {10.1007/s11222-011-9271-y}
 }""",
+    "metropolis1953": """@article{metropolis1953,
+  author = {Metropolis, Nicholas and Rosenbluth, Arianna W. and Rosenbluth, Marshall N. and
+            Teller, Augusta H. and Teller, Edward},
+  title = {Equation of State Calculations by Fast Computing Machines},
+  journal = {The Journal of Chemical Physics},
+  volume = {21},
+  number = {6},
+  pages = {1087--1092},
+  year = {1953},
+  doi = {10.1063/1.1699114}
+}""",
+    "hastings1970": """@article{hastings1970,
+  author = {Hastings, W. Keith},
+  title = {{M}onte {C}arlo sampling methods using {M}arkov chains and their applications},
+  journal = {Biometrika},
+  volume = {57},
+  number = {1},
+  pages = {97--109},
+  year = {1970},
+  doi = {10.1093/biomet/57.1.97}
+}""",
+    "neal2003": """@article{neal2003,
+  author = {Neal, Radford M.},
+  title = {Slice sampling},
+  journal = {The Annals of Statistics},
+  volume = {31},
+  number = {3},
+  pages = {705--767},
+  year = {2003},
+  doi = {10.1214/aos/1056562461}
+}""",
     "pytensor": """@misc{pytensor,
   author = {{PyTensor developers}},
   title = {{PyTensor}: a library to define, optimize and evaluate mathematical expressions
@@ -142,6 +173,8 @@ ALGORITHMS: dict[str, tuple[str, ...]] = {
     "nuts": ("hoffman2014", "betancourt2017", "carpenter2017"),
     "smc": ("ching2007", "minson2013", "delmoral2012"),
     "abc": ("ching2007", "minson2013", "delmoral2012"),
+    "metropolis": ("metropolis1953", "hastings1970"),
+    "slice": ("neal2003",),
 }
 
 

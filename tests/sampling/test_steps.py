@@ -9,7 +9,15 @@ from scipy import stats
 
 from credo.sampling import LOGP_GRAD_SIGNATURE, LOGP_SIGNATURE, nuts_step
 from credo.sampling.logp import eval_logp, eval_logp_grad
-from credo.sampling.metropolis import metropolis_step, tune_scale
+from credo.sampling.metropolis import (
+    FLIP,
+    RANDOM_WALK,
+    ROUNDED_WALK,
+    UNIFORM_CATEGORY,
+    metropolis_step,
+    propose,
+    tune_scale,
+)
 from credo.sampling.slice import slice_step
 from credo.sampling.targets import normal
 
@@ -44,11 +52,13 @@ def test_discrete_metropolis_samples_a_poisson():
     x = np.array([1.0, 1.0])
     lp = eval_logp(poisson_normal_logp, x)
     idx, scale = np.array([0]), np.array([1.5])
+    kind, bound, prob = np.array([ROUNDED_WALK]), np.zeros(1), np.empty(1)
     ks = np.empty(20000)
     accepted = 0
     for i in range(ks.size):
         # Gibbs-like alternation: update k (Metropolis), then y exactly from N(k, 1)
-        x, lp, _, acc = metropolis_step(x, lp, poisson_normal_logp, idx, scale, rng, True)
+        x, lp, acc, _ = metropolis_step(x, lp, poisson_normal_logp, idx, kind, bound, bound, scale,
+                                        rng, prob)  # fmt: skip
         x[1] = x[0] + rng.standard_normal()
         lp = eval_logp(poisson_normal_logp, x)
         ks[i] = x[0]
@@ -59,6 +69,27 @@ def test_discrete_metropolis_samples_a_poisson():
     assert np.abs(counts - expected).max() < 0.02 * ks.size
     assert ks.mean() == pytest.approx(RATE, abs=0.15)
     assert 0.1 < accepted / ks.size < 0.9
+
+
+def test_proposals_are_symmetric_and_stay_in_their_range():
+    rng = np.random.default_rng(4)
+    n = 30000
+    # another category of {2, ..., 5}, uniformly: each of the 3 others with probability 1/3
+    cats = np.array([propose(3.0, UNIFORM_CATEGORY, 2.0, 5.0, 1.0, rng) for _ in range(n)])
+    counts = np.array([np.sum(cats == c) for c in (2.0, 4.0, 5.0)])
+    assert counts.sum() == n
+    assert stats.chisquare(counts).pvalue > 1e-3
+    assert [propose(v, FLIP, 0.0, 1.0, 1.0, rng) for v in (0.0, 1.0)] == [1.0, 0.0]
+    assert propose(0.0, UNIFORM_CATEGORY, 0.0, 0.0, 1.0, rng) == 0.0  # a single category
+    steps = np.array([propose(0.0, ROUNDED_WALK, 0.0, 0.0, 2.0, rng) for _ in range(n)])
+    assert np.all(steps == np.round(steps))
+    # P(round(2 z) = j) = Phi((j + 0.5) / 2) - Phi((j - 0.5) / 2), the same for j and -j
+    for j in (0, 1, -1, 3):
+        expected = stats.norm.cdf((j + 0.5) / 2) - stats.norm.cdf((j - 0.5) / 2)
+        assert np.mean(steps == j) == pytest.approx(expected, abs=0.01)
+    walk = np.array([propose(1.0, RANDOM_WALK, 0.0, 0.0, 0.5, rng) for _ in range(n)])
+    assert walk.mean() == pytest.approx(1.0, abs=0.01)
+    assert walk.std() == pytest.approx(0.5, rel=0.02)
 
 
 def test_tune_scale_follows_pymc_table():
@@ -110,8 +141,9 @@ def test_compound_nuts_and_metropolis_on_one_vector():
         lp, g = eval_logp_grad(poisson_normal_logp_grad, x)
         x, lp, g, _ = nuts_step(x, lp, g, poisson_normal_logp_grad, 1.0, np.ones(1), np.ones(1),
                                 rng, idx_nuts, 10, 1000.0)  # fmt: skip
-        x, lp, _, _ = metropolis_step(x, lp, poisson_normal_logp, idx_disc, np.array([1.5]),
-                                      rng, True)  # fmt: skip
+        x, lp, _, _ = metropolis_step(x, lp, poisson_normal_logp, idx_disc, np.array([ROUNDED_WALK]),
+                                      np.zeros(1), np.zeros(1), np.array([1.5]), rng,
+                                      np.empty(1))  # fmt: skip
         ys[i] = x[1]
     assert ys.mean() == pytest.approx(RATE, abs=0.15)
     assert ys.var() == pytest.approx(1.0 + RATE, rel=0.1)

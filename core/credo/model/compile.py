@@ -8,6 +8,7 @@ in Numba's on-disk cache.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ __all__ = [
     "RavelMap",
     "CompiledLogp",
     "LOGP_DLOGP_SIGNATURE",
+    "LOGP_ONLY_SIGNATURE",
     "flat_replacements",
     "freeze_data",
     "compile_numba",
@@ -37,6 +39,7 @@ __all__ = [
 LOGP_DLOGP_SIGNATURE = types.float64(
     types.CPointer(types.float64), types.CPointer(types.float64), types.intp
 )
+LOGP_ONLY_SIGNATURE = types.float64(types.CPointer(types.float64), types.intp)
 
 
 @dataclass(frozen=True)
@@ -160,13 +163,30 @@ class CompiledLogp:
         ``fn(x) -> (logp, grad)`` callable from Python and from Numba code.
     cfunc : numba cfunc
         ``double logp(double *x, double *grad, intp n)``; ``cfunc.address`` is its C pointer.
+    logp_cfunc : numba cfunc
+        ``double logp(double *x, intp n)``, the log-density alone for Metropolis and slice steps;
+        compiled on first access, so that gradient-only samplers never pay for it.
     """
 
-    def __init__(self, ravel_map: RavelMap, fn, cfunc):
+    def __init__(self, ravel_map: RavelMap, fn, cfunc, x=None, logp=None):
         self.ravel_map = ravel_map
         self.ndim = ravel_map.size
         self.fn = fn
         self.cfunc = cfunc
+        self._x, self._logp = x, logp
+
+    @functools.cached_property
+    def logp_cfunc(self):
+        if self._logp is None:
+            raise AttributeError("this CompiledLogp was built without its log-density graph")
+        jit_fn, _ = compile_numba([self._x], [self._logp])
+
+        @numba.cfunc(LOGP_ONLY_SIGNATURE, nogil=True)
+        def logp_c(x_ptr, n):
+            (logp,) = jit_fn(numba.carray(x_ptr, (n,)))
+            return logp.item()
+
+        return logp_c
 
     def __call__(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         x = np.ascontiguousarray(x, dtype=np.float64)
@@ -216,7 +236,7 @@ def compile_logp_dlogp(model: Model | None = None, jacobian: bool = True) -> Com
     grad = pt.grad(logp, x, disconnected_inputs="ignore")
     jit_fn, _ = compile_numba([x], [logp, grad])
     fn, cfunc = _wrap_logp_dlogp(jit_fn)
-    return CompiledLogp(rmap, fn, cfunc)
+    return CompiledLogp(rmap, fn, cfunc, x, logp)
 
 
 def compile_point_fn(model: Model | None = None, var_names: list[str] | None = None):

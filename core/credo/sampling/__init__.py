@@ -1,4 +1,5 @@
-"""Samplers: NUTS in Numba with Stan's and nutpie's warm-up, run in parallel chains."""
+"""Samplers: NUTS in Numba with Stan's and nutpie's warm-up, compound NUTS + Metropolis/slice steps,
+run in parallel chains; SMC and ABC."""
 
 from credo.sampling.abc import AdaptiveEpsilon, Simulator, model_has_simulator
 from credo.sampling.driver import ChainResults, run_chains
@@ -9,6 +10,7 @@ from credo.sampling.nuts import NUTSInfo, nuts_step
 from credo.sampling.progress import ChainProgress
 from credo.sampling.slice import slice_step
 from credo.sampling.smc import sample_smc
+from credo.sampling.steps import NUTS, Metropolis, Slice
 
 __all__ = [
     "ChainResults",
@@ -25,4 +27,7 @@ __all__ = [
     "AdaptiveEpsilon",
     "model_has_simulator",
     "SerialExecutor",
+    "NUTS",
+    "Metropolis",
+    "Slice",
 ]

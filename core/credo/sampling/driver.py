@@ -20,8 +20,17 @@ import numpy as np
 
 from credo.exceptions import SamplingError
 from credo.sampling.adapt.warmup import SCHEMES, warmup_init
-from credo.sampling.chain import STAT_DTYPES, STAT_NAMES, run_chunk
-from credo.sampling.logp import LOGP_GRAD_SIGNATURE, check_cfunc, check_initial_points
+from credo.sampling.chain import (
+    NUTS_STAT_NAMES,
+    STAT_DTYPES,
+    STAT_NAMES,
+    STEP_STAT_NAMES,
+    TIMING_STAT_NAMES,
+    run_chunk,
+    run_compound_chunk,
+)
+from credo.sampling.compound import StepPlan, copy_plan, plan_coordinates
+from credo.sampling.logp import LOGP_GRAD_SIGNATURE, LOGP_SIGNATURE, check_cfunc, check_initial_points
 from credo.sampling.progress import ChainProgress, ProgressBars
 from credo.sampling.seeding import seed_sequence
 
@@ -42,7 +51,12 @@ class ChainResults:
         Sampler statistics (`credo.sampling.chain.STAT_NAMES`): ``lp``, ``diverging``, ``energy``,
         ``energy_error``, ``tree_depth``, ``n_steps``, ``step_size``, ``step_size_bar``,
         ``acceptance_rate``, ``acceptance_rate_sym``, ``max_energy_error``,
-        ``reached_max_treedepth``, ``index_in_trajectory``.
+        ``reached_max_treedepth``, ``index_in_trajectory``, and the clock at the start of each
+        iteration and its duration in seconds, ``perf_counter_start`` and ``perf_counter_diff``.
+        With ``steps``: the NUTS statistics only if NUTS moves some coordinate (``lp`` always),
+        plus ``accept`` and ``accepted`` (mean Metropolis acceptance probability and fraction of
+        accepted updates in the iteration) if there is a Metropolis block and ``slice_evals``
+        (log-density evaluations) if there is a slice block.
     warmup_stats : dict of str to ndarray, shape (chains, tune)
         The same statistics during warm-up.
     warmup_draws : ndarray, shape (chains, tune, n_dim), or None
@@ -74,7 +88,7 @@ class ChainResults:
 class _Chain:
     """Mutable bookkeeping of one chain on its worker thread (the kernels themselves are pure)."""
 
-    def __init__(self, chain: int, tune: int, draws: int, n_dim: int, keep_warmup: bool):
+    def __init__(self, chain: int, tune: int, draws: int, n_dim: int, n_stats: int, keep_warmup: bool):
         self.chain = chain
         self.iteration = 0
         self.total = tune + draws
@@ -84,9 +98,10 @@ class _Chain:
         self.tune_seconds = 0.0
         self.draw_seconds = 0.0
         self.draws = np.empty((draws, n_dim))
-        self.stats = np.empty((draws, len(STAT_NAMES)))
+        # zeros: a run without NUTS leaves its columns (divergences among them) unwritten
+        self.stats = np.zeros((draws, n_stats))
         self.warmup_draws = np.empty((tune, n_dim)) if keep_warmup else None
-        self.warmup_stats = np.empty((tune, len(STAT_NAMES)))
+        self.warmup_stats = np.zeros((tune, n_stats))
         self.inv_mass = None
 
     def progress(self, tune: int) -> ChainProgress:
@@ -101,7 +116,7 @@ class _Chain:
 
 
 def _validate(n_dim, init_positions, draws, tune, target_accept, max_treedepth, metric,
-              adaptation, idx):  # fmt: skip
+              adaptation, idx, steps):  # fmt: skip
     init = np.array(init_positions, dtype=np.float64, order="C")
     if init.ndim != 2 or init.shape[1] != n_dim:
         raise ValueError(
@@ -124,17 +139,25 @@ def _validate(n_dim, init_positions, draws, tune, target_accept, max_treedepth, 
         raise ValueError(
             "adaptation='nutpie' adapts a diagonal metric; use adaptation='stan' with metric='dense'"
         )
+    others = np.empty(0, dtype=np.int64) if steps is None else plan_coordinates(steps)
     if idx is None:
-        idx = np.arange(n_dim, dtype=np.int64)
+        idx = np.setdiff1d(np.arange(n_dim, dtype=np.int64), others)
     else:
         idx = np.asarray(idx)
-        if idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer):
-            raise ValueError(f"idx={idx!r}; expected a non-empty 1-d array of coordinate indices")
+        if idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer):
+            raise ValueError(f"idx={idx!r}; expected a 1-d array of coordinate indices")
         idx = idx.astype(np.int64)
-        if np.any(np.diff(idx) <= 0) or idx[0] < 0 or idx[-1] >= n_dim:
+        if idx.size and (np.any(np.diff(idx) <= 0) or idx[0] < 0 or idx[-1] >= n_dim):
             raise ValueError(
                 f"idx={idx.tolist()}; expected sorted unique coordinates in [0, {n_dim})"
             )
+    if others.size and (others[0] < 0 or others[-1] >= n_dim):
+        raise ValueError(f"steps update coordinates {others.tolist()}; expected them in [0, {n_dim})")
+    shared = np.intersect1d(idx, others)
+    if shared.size:
+        raise ValueError(f"coordinates {shared.tolist()} are moved both by NUTS (idx) and by steps")
+    if idx.size == others.size == 0:
+        raise ValueError("no coordinate to sample: idx and steps are both empty")
     return init, idx
 
 
@@ -152,13 +175,16 @@ def run_chains(
     metric: str = "diag",
     adaptation: str | None = None,
     idx: np.ndarray | None = None,
+    steps: StepPlan | None = None,
+    logp_only_cfunc=None,
     cores: int | None = None,
     keep_warmup: bool = False,
     progressbar: bool = True,
     progress_callback: Callable[[list[ChainProgress]], None] | None = None,
     chunk_seconds: float = 0.1,
 ) -> ChainResults:
-    """Sample with NUTS: warm-up then draws, one thread per chain.
+    """Sample with NUTS, or a compound of NUTS, Metropolis and slice steps: warm-up then draws, one
+    thread per chain.
 
     Parameters
     ----------
@@ -183,7 +209,14 @@ def run_chains(
     adaptation : {"nutpie", "stan"}, optional
         Warm-up scheme; default ``"nutpie"`` for a diagonal metric, ``"stan"`` for a dense one.
     idx : array_like of int, shape (m,), optional
-        Sorted coordinates that NUTS moves (default all); the others stay at their initial values.
+        Sorted coordinates that NUTS moves (default all but those of ``steps``); the others stay at
+        their initial values unless ``steps`` updates them. May be empty if ``steps`` is given.
+    steps : StepPlan, optional
+        Metropolis and slice updates of other coordinates after each NUTS transition
+        (`credo.sampling.compound.step_plan`); each chain tunes its own copy during warm-up.
+    logp_only_cfunc : numba cfunc of ``LOGP_SIGNATURE``, optional
+        ``double logp(double *x, intp n)``, the same log-density without gradient; required with
+        ``steps``.
     cores : int, optional
         Worker threads (default ``min(chains, os.cpu_count())``).
     keep_warmup : bool
@@ -202,7 +235,8 @@ def run_chains(
     Raises
     ------
     TypeError
-        If ``logp_cfunc`` is not a cfunc of ``LOGP_GRAD_SIGNATURE``.
+        If ``logp_cfunc`` is not a cfunc of ``LOGP_GRAD_SIGNATURE``, or ``steps`` is given and
+        ``logp_only_cfunc`` is not one of ``LOGP_SIGNATURE``.
     ValueError
         For inconsistent shapes or out-of-range options.
     credo.exceptions.SamplingError
@@ -212,12 +246,15 @@ def run_chains(
     References
     ----------
     Hoffman & Gelman (2014); Betancourt (2017), arXiv:1701.02434; Stan Reference Manual;
-    nutpie (Seyboldt et al.) for the default adaptation.
+    nutpie (Seyboldt et al.) for the default adaptation; `credo.sampling.compound` for the steps.
     """
     t_start = time.perf_counter()
     fn = check_cfunc(logp_cfunc, LOGP_GRAD_SIGNATURE)
+    if steps is not None:
+        fn_only = check_cfunc(logp_only_cfunc, LOGP_SIGNATURE, "logp_only_cfunc")
     init, idx = _validate(n_dim, init_positions, draws, tune, target_accept, max_treedepth,
-                          metric, adaptation, idx)  # fmt: skip
+                          metric, adaptation, idx, steps)  # fmt: skip
+    names = _stat_names(idx, steps)
     draws, tune, max_treedepth = int(draws), int(tune), int(max_treedepth)
     dense = metric == "dense"
     if adaptation is None:
@@ -226,7 +263,8 @@ def run_chains(
     logps, grads = check_initial_points(fn, init)
     seq = seed_sequence(seed)
     rngs = [np.random.Generator(np.random.PCG64(s)) for s in seq.spawn(n_chains)]
-    chains = [_Chain(c, tune, draws, n_dim, keep_warmup) for c in range(n_chains)]
+    n_stats = len(STAT_NAMES) + (0 if steps is None else len(STEP_STAT_NAMES))
+    chains = [_Chain(c, tune, draws, n_dim, n_stats, keep_warmup) for c in range(n_chains)]
     stop = threading.Event()
 
     def work(c: int) -> None:
@@ -234,8 +272,10 @@ def run_chains(
         warmup, step_size, inv_mass, chol, n_grad = warmup_init(
             adaptation, tune, target_accept, dense, init[c], logps[c], grads[c], fn, idx, rng
         )
-        _check_step_size(step_size, c)
+        if idx.size:
+            _check_step_size(step_size, c)
         ch.step_size, ch.n_grad, ch.inv_mass = step_size, n_grad, inv_mass
+        plan = None if steps is None else copy_plan(steps)
         position, logp, grad = init[c].copy(), float(logps[c]), grads[c].copy()
         size = 1
         while ch.iteration < ch.total and not stop.is_set():
@@ -251,10 +291,16 @@ def run_chains(
                 lo = it - tune
                 out, stats = ch.draws[lo : lo + size], ch.stats[lo : lo + size]
             t0 = time.perf_counter()
-            position, logp, grad, step_size, inv_mass, chol, warmup, n_grad = run_chunk(
-                fn, idx, position, logp, grad, step_size, inv_mass, chol, rng, warmup, it,
-                max_treedepth, max_energy_error, out, stats,
-            )  # fmt: skip
+            if plan is None:
+                position, logp, grad, step_size, inv_mass, chol, warmup, n_grad = run_chunk(
+                    fn, idx, position, logp, grad, step_size, inv_mass, chol, rng, warmup, it,
+                    max_treedepth, max_energy_error, out, stats,
+                )  # fmt: skip
+            else:
+                position, logp, grad, step_size, inv_mass, chol, warmup, n_grad = run_compound_chunk(
+                    fn, fn_only, idx, plan, position, logp, grad, step_size, inv_mass, chol, rng,
+                    warmup, it, max_treedepth, max_energy_error, out, stats,
+                )  # fmt: skip
             dt = time.perf_counter() - t0
             if tuning:
                 ch.tune_seconds += dt
@@ -290,7 +336,7 @@ def run_chains(
         for f in futures:
             f.result()
     return _collect(chains, tune, draws, keep_warmup, interrupted, t_init,
-                    time.perf_counter() - t_start)  # fmt: skip
+                    time.perf_counter() - t_start, names)  # fmt: skip
 
 
 def _check_step_size(step_size: float, chain: int) -> None:
@@ -315,21 +361,34 @@ def _report(chains, tune, bars, callback) -> None:
         callback(progress)
 
 
-def _stats_dict(arrays: list[np.ndarray], n: int) -> dict[str, np.ndarray]:
+def _stat_names(idx: np.ndarray, steps: StepPlan | None) -> tuple[str, ...]:
+    """The statistics a run reports, in the column order of its stats arrays."""
+    if steps is None:
+        return STAT_NAMES
+    names = [*(NUTS_STAT_NAMES if idx.size else ("lp",)), *TIMING_STAT_NAMES]
+    if steps.metropolis_idx.size:
+        names += ["accept", "accepted"]
+    if steps.slice_idx.size:
+        names.append("slice_evals")
+    return tuple(names)
+
+
+def _stats_dict(arrays: list[np.ndarray], n: int, names: tuple[str, ...]) -> dict[str, np.ndarray]:
     stacked = np.stack([a[:n] for a in arrays])
+    columns = STAT_NAMES + STEP_STAT_NAMES
     return {
-        name: stacked[:, :, k].astype(STAT_DTYPES.get(name, np.float64))
-        for k, name in enumerate(STAT_NAMES)
+        name: stacked[:, :, columns.index(name)].astype(STAT_DTYPES.get(name, np.float64))
+        for name in names
     }
 
 
-def _collect(chains, tune, draws, keep_warmup, interrupted, t_init, t_total) -> ChainResults:
+def _collect(chains, tune, draws, keep_warmup, interrupted, t_init, t_total, names) -> ChainResults:
     n_tuned = min(min(ch.iteration, tune) for ch in chains)
     n_drawn = min(max(ch.iteration - tune, 0) for ch in chains)
     return ChainResults(
         draws=np.stack([ch.draws[:n_drawn] for ch in chains]),
-        stats=_stats_dict([ch.stats for ch in chains], n_drawn),
-        warmup_stats=_stats_dict([ch.warmup_stats for ch in chains], n_tuned),
+        stats=_stats_dict([ch.stats for ch in chains], n_drawn, names),
+        warmup_stats=_stats_dict([ch.warmup_stats for ch in chains], n_tuned, names),
         warmup_draws=np.stack([ch.warmup_draws[:n_tuned] for ch in chains]) if keep_warmup else None,
         step_size=np.array([ch.step_size for ch in chains]),
         inv_mass=np.stack([ch.inv_mass for ch in chains]),

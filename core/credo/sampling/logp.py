@@ -24,7 +24,7 @@ from numba import types
 from numba.core.ccallback import CFunc
 
 from credo.exceptions import SamplingError
-from credo.model.compile import LOGP_DLOGP_SIGNATURE
+from credo.model.compile import LOGP_DLOGP_SIGNATURE, LOGP_ONLY_SIGNATURE
 
 __all__ = [
     "LOGP_GRAD_SIGNATURE",
@@ -37,9 +37,9 @@ __all__ = [
     "check_initial_points",
 ]
 
-# the model side compiles its cfunc with this signature; one definition keeps the two in step
+# the model side compiles its cfuncs with these signatures; one definition keeps the two in step
 LOGP_GRAD_SIGNATURE = LOGP_DLOGP_SIGNATURE
-LOGP_SIGNATURE = types.float64(types.CPointer(types.float64), types.intp)
+LOGP_SIGNATURE = LOGP_ONLY_SIGNATURE
 LOGP_GRAD_TYPE = types.FunctionType(LOGP_GRAD_SIGNATURE)
 LOGP_TYPE = types.FunctionType(LOGP_SIGNATURE)
 

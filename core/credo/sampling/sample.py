@@ -1,4 +1,8 @@
-"""``cr.sample``: the inference button. Compile the model, start the chains, return `InferenceData`."""
+"""``cr.sample``: the inference button. Compile the model, start the chains, return `InferenceData`.
+
+Continuous variables are sampled with NUTS; discrete ones with Metropolis steps inside the same Numba
+loop (a compound step, as PyMC); ``step=`` assigns NUTS, Metropolis or Slice explicitly.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +16,12 @@ from credo.citations import citation_attrs
 from credo.diagnostics import sampling_report
 from credo.exceptions import SamplingError
 from credo.inference_data import base_attrs, to_inference_data
-from credo.model.compile import compile_logp_dlogp, compile_point_fn
+from credo.model.compile import RavelMap, compile_logp_dlogp, compile_point_fn
 from credo.model.core import Model, modelcontext
 from credo.sampling.driver import ChainResults, run_chains
 from credo.sampling.forward import compute_log_likelihood
 from credo.sampling.seeding import seed_sequence
+from credo.sampling.steps import NUTS, Metropolis, Slice, assign_steps
 
 __all__ = ["sample", "initial_points", "draws_to_posterior"]
 
@@ -87,7 +92,7 @@ def sample(
     target_accept: float = 0.8,
     init: str = "jitter+adapt_diag",
     progressbar: bool = True,
-    step=None,
+    step: NUTS | Metropolis | Slice | list | None = None,
     discard_tuned_samples: bool = True,
     idata_kwargs: dict | None = None,
     model: Model | None = None,
@@ -96,7 +101,12 @@ def sample(
     compute_convergence_checks: bool = True,
     var_names: list[str] | None = None,
 ):
-    """Draw from the posterior with NUTS: the inference button.
+    """Draw from the posterior with NUTS, and Metropolis for discrete variables: the inference button.
+
+    Every iteration runs in Numba: a NUTS transition of the continuous coordinates (the discrete
+    ones held fixed), then Metropolis updates of the discrete ones, one coordinate at a time, with a
+    proposal chosen by the distribution (flip for Bernoulli, another category for Categorical, a
+    rounded random walk with tuned scale otherwise; see `credo.sampling.steps`).
 
     Parameters
     ----------
@@ -118,8 +128,10 @@ def sample(
         adapt a diagonal or dense mass matrix.
     progressbar : bool
         Live progress per chain and a short convergence report.
-    step : None
-        Reserved for explicit step methods; discrete variables get Metropolis steps automatically.
+    step : cr.NUTS, cr.Metropolis, cr.Slice or a list of them, optional
+        Explicit step methods for some or all variables; the others get the defaults (NUTS if
+        continuous, Metropolis if discrete). ``cr.Metropolis`` and ``cr.Slice`` scales are tuned
+        during warm-up.
     discard_tuned_samples : bool
         Drop warm-up draws (else stored in ``warmup_posterior``/``warmup_sample_stats``).
     idata_kwargs : dict, optional
@@ -138,35 +150,40 @@ def sample(
     arviz.InferenceData
         ``posterior`` (model coords/dims, deterministics), ``sample_stats`` (lp, diverging, energy,
         energy_error, tree_depth, n_steps, step_size, step_size_bar, acceptance_rate,
-        max_energy_error, reached_max_treedepth), ``observed_data``, ``constant_data`` and attrs with
-        versions, seed, settings, timings and citation keys. A KeyboardInterrupt returns the draws
-        taken so far with a warning.
+        max_energy_error, reached_max_treedepth when NUTS runs; accept and accepted for Metropolis,
+        slice_evals for Slice; perf_counter_start and perf_counter_diff, the clock and the seconds
+        of each iteration), ``observed_data``, ``constant_data`` and attrs with versions, seed,
+        settings, ``step_methods``, timings and citation keys. A KeyboardInterrupt returns the
+        draws taken so far with a warning.
 
     Raises
     ------
     ValueError
-        For invalid arguments (named in the message).
+        For invalid arguments (named in the message), e.g. a step given a variable it cannot
+        update.
+    TypeError
+        If ``step`` holds something other than step specs.
     SamplingError
         If the initial point has non-finite log-density (the variables are listed).
 
     References
     ----------
     Hoffman & Gelman (2014), JMLR 15, 1593; Betancourt (2017), arXiv:1701.02434; Stan Reference
-    Manual (NUTS, warm-up); nutpie (Seyboldt et al.) for the gradient-based mass-matrix adaptation.
+    Manual (NUTS, warm-up); nutpie (Seyboldt et al.) for the gradient-based mass-matrix adaptation;
+    Metropolis et al. (1953), Hastings (1970), Neal (2003) and PyMC's step methods for the compound
+    step.
     """
     model = modelcontext(model)
     _check_args(draws, tune, chains, target_accept, init)
-    if step is not None:
-        raise NotImplementedError("explicit step methods are not supported yet; leave step=None")
     if not model.free_rvs:
         raise SamplingError("the model has no free variables to sample")
-    discrete = [f.name for f in model.free_rvs if f.discrete and f.transform is None]
-    if discrete:
-        raise NotImplementedError(f"discrete free variables {discrete} need a compound step (to come)")
-    # an invalid start is reported before paying for the compilation
+    # invalid steps and an invalid start are reported before paying for the compilation
+    steps = assign_steps(model, RavelMap.from_model(model), step)
+    target_accept = steps.target_accept or target_accept
     model.check_start_vals(model.initial_point())
     t0 = time.perf_counter()
     compiled = compile_logp_dlogp(model)
+    logp_only = None if steps.plan is None else compiled.logp_cfunc
     compile_time = time.perf_counter() - t0
     init_seq, chain_seq = seed_sequence(random_seed).spawn(2)
     x_init = initial_points(model, compiled, chains, init_seq, jitter=init.startswith("jitter"))
@@ -181,6 +198,9 @@ def sample(
         max_treedepth=max_treedepth,
         metric="dense" if init.endswith("full") else "diag",
         adaptation=adaptation,
+        idx=steps.nuts_idx,
+        steps=steps.plan,
+        logp_only_cfunc=logp_only,
         cores=cores,
         keep_warmup=not discard_tuned_samples,
         progressbar=progressbar,
@@ -189,10 +209,12 @@ def sample(
     warmup = None
     if res.warmup_draws is not None:
         warmup = draws_to_posterior(model, res.warmup_draws, var_names)
+    algorithms = [name.lower() for name in steps.names]
     attrs = base_attrs(
         model,
         random_seed=random_seed if random_seed is None else str(random_seed),
-        sampler="nuts",
+        sampler="+".join(algorithms),
+        step_methods="; ".join(f"{k}: {', '.join(v)}" for k, v in steps.names.items()),
         tuning_steps=tune,
         draws=draws,
         chains=chains,
@@ -205,7 +227,7 @@ def sample(
         n_grad_evals=int(np.sum(res.n_grad_evals)),
         interrupted=int(res.interrupted),
     )
-    attrs.update(citation_attrs(model, ["nuts"]))
+    attrs.update(citation_attrs(model, algorithms))
     idata = to_inference_data(
         model,
         posterior=posterior,

@@ -114,7 +114,8 @@ def warmup_init(
         Initial state (finite).
     logp_fn : cfunc of ``LOGP_GRAD_SIGNATURE``
     idx : ndarray of int64, shape (m,)
-        Coordinates moved by NUTS.
+        Coordinates moved by NUTS; with ``m == 0`` the step-size search is skipped and the step
+        size is NaN.
     rng : numpy.random.Generator
         The chain's generator.
 
@@ -157,9 +158,12 @@ def warmup_init(
         inv_mass = grad_init_inv_mass(g)
         start_step, threshold = _NUTPIE_INITIAL_STEP, target_accept
     chol = inv_mass_sqrt(inv_mass)
-    step_size, n_grad = init_step_size(
-        position, logp, grad, logp_fn, idx, start_step, inv_mass, chol, rng, threshold
-    )
+    if m:
+        step_size, n_grad = init_step_size(
+            position, logp, grad, logp_fn, idx, start_step, inv_mass, chol, rng, threshold
+        )
+    else:  # a compound run whose other steps move every coordinate: there is no step size
+        step_size, n_grad = np.nan, 0
     warmup = WarmupState(
         SCHEMES[scheme], int(tune), float(target_accept), dual_average_init(step_size), stan, nutpie
     )
