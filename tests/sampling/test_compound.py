@@ -143,13 +143,18 @@ def test_bernoulli_and_poisson_latents_match_enumeration():
     _assert_mean(idata.posterior["k"].values == 4, p_k[4], 0.015)
 
 
-def test_nuts_with_a_poisson_latent_matches_the_closed_form():
+@pytest.mark.parametrize("slice_mu", [False, True], ids=["nuts", "slice"])
+def test_a_poisson_latent_with_a_continuous_variable_matches_the_closed_form(slice_mu):
     # k ~ Poisson(3), mu ~ N(0, 1), y ~ N(k + mu, 1): y | k ~ N(k, sqrt 2), E[mu | y, k] = (y - k) / 2
     with cr.Model() as model:
         k = cr.Poisson("k", 3.0)
         mu = cr.Normal("mu", 0.0, 1.0)
         cr.Normal("y", k + mu, 1.0, observed=5.0)
-    idata = cr.sample(draws=1500, tune=700, random_seed=8, model=model, **KW)
+    # a step may name its variables by the random variables themselves
+    step = cr.Slice(vars=[mu]) if slice_mu else None
+    idata = cr.sample(draws=1500, tune=700, random_seed=8, step=step, model=model, **KW)
+    expected = "Metropolis: k; Slice: mu" if slice_mu else "NUTS: mu; Metropolis: k"
+    assert idata.attrs["step_methods"] == expected
     ks = np.arange(60)
     p_k = stats.poisson.pmf(ks, 3.0) * stats.norm.pdf(5.0, ks, np.sqrt(2.0))
     p_k /= p_k.sum()
