@@ -24,6 +24,9 @@ Imported first by ``import credo``, before any Numba compilation in the process.
 2. Graph rewrites (`credo.model.rewrites`, registered for PyTensor's Numba mode) that make credo's
    elementwise loops vectorisable: branch-free ``softplus``/``sigmoid``/``log1p``, C-contiguous
    loop inputs, and constant design matrices laid out for BLAS.
+
+3. Cache keys for the ``scipy.special`` ScalarOps (`credo.model.numba_cache`), without which PyTensor
+   compiles a whole graph again in every process.
 """
 
 from __future__ import annotations
@@ -112,4 +115,5 @@ def libmvec_status() -> str:
 
 enable_libmvec()
 
+import credo.model.numba_cache  # noqa: E402, F401  (cacheable Numba code for scipy.special's ScalarOps)
 import credo.model.rewrites  # noqa: E402, F401  (registers the rewrites with PyTensor's optdb)
