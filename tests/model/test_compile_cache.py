@@ -18,11 +18,19 @@ import pytensor.tensor as pt
 import pytest
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
+from pytensor.graph.replace import graph_replace
 from pytensor.link.numba.dispatch.basic import numba_funcify, numba_funcify_and_cache_key
 from pytensor.scalar.math import Erfcx, GammaInc, Psi
 from scipy import special
 
-from credo.model.compile import LOGP_DLOGP_SIGNATURE, compile_numba
+import credo as cr
+from credo.model.compile import (
+    LOGP_DLOGP_SIGNATURE,
+    RavelMap,
+    compile_numba,
+    flat_replacements,
+    freeze_data,
+)
 from credo.model.numba_cache import cython_special_symbol, graph_cache_key, wrap_logp_dlogp
 
 
@@ -143,6 +151,54 @@ def test_wrap_logp_dlogp_without_graph_cache_key():
     lp, g = logp_dlogp(np.array([1.0, -3.0]))
     assert lp == 40.0
     np.testing.assert_array_equal(g, [8.0, -24.0])
+
+
+def _eight_schools():
+    with cr.Model() as model:
+        mu = cr.Normal("mu", 0.0, 5.0)
+        tau = cr.HalfCauchy("tau", 5.0)
+        theta = cr.Normal("theta_tilde", 0.0, 1.0, shape=8)
+        sigma = np.array([15.0, 10, 16, 11, 9, 11, 10, 18])
+        cr.Normal("y", mu + tau * theta, sigma, observed=np.array([28.0, 8, -3, 7, -1, 1, 18, 12]))
+    return model
+
+
+def _special_functions():
+    y = np.array([0.3, 1.7, -0.4, 2.2, 0.9])
+    with cr.Model() as model:
+        loc = cr.Gamma("loc", 2.0, 1.0)
+        frac = cr.Beta("frac", 2.0, 3.0)
+        nu = cr.Gamma("nu", 2.0, 0.1)
+        scale = cr.HalfNormal("scale", 1.0)
+        cr.StudentT("y", nu=nu, mu=loc * frac, sigma=scale, observed=y)
+    return model
+
+
+def _transit():
+    kepler_transit = pytest.importorskip("credo_exoplanet.examples.kepler_transit")
+    from credo_exoplanet.data import LightCurve
+
+    t = np.linspace(0.0, 4.4, 400)
+    flux = 1.0 + 1e-4 * np.random.default_rng(3).standard_normal(t.size)
+    lc = LightCurve(t=t, flux=flux, flux_err=np.full(t.size, 1e-4))
+    return kepler_transit.build_model(lc, 2.2047, 0.3, 0.006)
+
+
+@pytest.mark.parametrize("build", [_eight_schools, _special_functions, _transit])
+def test_model_graphs_are_cacheable(build):
+    # Every node needs a cache key for PyTensor to store the compiled graph on disk; building the
+    # function funcifies every node without compiling any (Numba compiles on first call).
+    model = build()
+    x = pt.vector("x", dtype="float64", shape=(RavelMap.from_model(model).size,))
+    (logp,) = freeze_data([graph_replace(model.logp(), flat_replacements(model, x), strict=False)])
+    jit_fn, fn = compile_numba([x], [logp, pt.grad(logp, x)])
+    uncached = {
+        str(node.op)
+        for node in fn.maker.fgraph.apply_nodes
+        if numba_funcify_and_cache_key(node.op, node=node)[1] is None
+    }
+    assert uncached == set()
+    assert graph_cache_key(jit_fn) is not None
 
 
 _CHILD = textwrap.dedent(
