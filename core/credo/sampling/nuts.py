@@ -83,57 +83,85 @@ def _logaddexp(a, b):
     return b + np.log1p(np.exp(a - b))
 
 
+# Every vector of a transition is a row of one work array ``W`` (shape (rows, m)) and is passed by
+# its row number: taking a row view costs a reference-count increment and decrement of ``W``, which
+# at 10 dimensions is as much as the arithmetic on the row.
+_Q_FWD, _P_FWD, _G_FWD, _V_FWD = 0, 1, 2, 3
+_Q_BCK, _P_BCK, _G_BCK, _V_BCK = 4, 5, 6, 7
+_Q_SAMPLE, _G_SAMPLE, _RHO, _RHO_ACC = 8, 9, 10, 11
+_OLD_P, _OLD_V = 12, 13
+_SLOTS = 14
+# rows of a waiting subtree in slot ``k``: summed momenta, first and last momentum and velocity, and
+# its multinomial proposal
+_S_RHO, _S_P_BEG, _S_V_BEG, _S_P_END, _S_V_END, _S_Q, _S_GRAD = 0, 1, 2, 3, 4, 5, 6
+_S_ROWS = 7
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _slot_row(k, j):
+    """Row of field ``j`` of slot ``k``. Slot 0 holds a single state, whose summed momenta and first
+    momentum and velocity are its last ones: those rows are shared, not copied."""
+    if k == 0:
+        if j == _S_RHO or j == _S_P_BEG:
+            j = _S_P_END
+        elif j == _S_V_BEG:
+            j = _S_V_END
+    return _SLOTS + _S_ROWS * k + j
+
+
 @nb.njit(cache=True, nogil=True)
-def _copy(dst, src):
-    # an explicit loop: Numba's slice assignment into a row of a 2-d array is ~3x slower
-    for i in range(dst.shape[0]):
-        dst[i] = src[i]
+def _copy(W, dst, src):
+    for i in range(W.shape[1]):
+        W[dst, i] = W[src, i]
 
 
 @nb.njit(cache=True, nogil=True, fastmath={"reassoc"})
-def _join_is_no_u_turn(v_beg_a, v_end_a, p_end_a, rho_a, v_beg_b, v_end_b, p_beg_b, rho_b, out):
-    """Stan's three no-U-turn checks when subtree ``a`` is followed by subtree ``b``.
+def _join_is_no_u_turn(W, v_beg_a, v_end_a, p_end_a, rho_a, v_beg_b, v_end_b, p_beg_b, rho_b, out):
+    """Stan's three no-U-turn checks when subtree ``a`` is followed by subtree ``b`` (rows of ``W``).
 
     Both ends must move along the summed momenta of ``a + b`` (the merged check), of ``a`` plus the
     first state of ``b`` and of ``b`` plus the last state of ``a`` (the checks across the join,
-    Stan's ``rho_extended``). ``v`` are velocities ``M^-1 p``. Writes ``rho_a + rho_b`` to ``out``
-    (which may be ``rho_a`` or ``rho_b``). One pass with six sums, which LLVM may reassociate to
-    vectorise: only their signs matter.
+    Stan's ``rho_extended``). ``v`` are velocities ``M^-1 p``. Writes ``rho_a + rho_b`` to row ``out``
+    (which may be ``rho_a`` or ``rho_b``). The six sums run in one read-only pass, which LLVM
+    vectorises by reassociating them (only their signs matter); the store is a second pass, since
+    in the same loop its overlap with an input row would send LLVM to the scalar loop.
     """
     a1 = b1 = a2 = b2 = a3 = b3 = 0.0
-    for i in range(out.shape[0]):
-        r1 = rho_a[i] + rho_b[i]
-        r2 = rho_a[i] + p_beg_b[i]
-        r3 = rho_b[i] + p_end_a[i]
-        a1 += v_beg_a[i] * r1
-        b1 += v_end_b[i] * r1
-        a2 += v_beg_a[i] * r2
-        b2 += v_beg_b[i] * r2
-        a3 += v_end_a[i] * r3
-        b3 += v_end_b[i] * r3
-        out[i] = r1
+    for i in range(W.shape[1]):
+        r1 = W[rho_a, i] + W[rho_b, i]
+        r2 = W[rho_a, i] + W[p_beg_b, i]
+        r3 = W[rho_b, i] + W[p_end_a, i]
+        a1 += W[v_beg_a, i] * r1
+        b1 += W[v_end_b, i] * r1
+        a2 += W[v_beg_a, i] * r2
+        b2 += W[v_beg_b, i] * r2
+        a3 += W[v_end_a, i] * r3
+        b3 += W[v_end_b, i] * r3
+    for i in range(W.shape[1]):
+        W[out, i] = W[rho_a, i] + W[rho_b, i]
     return a1 > 0.0 and b1 > 0.0 and a2 > 0.0 and b2 > 0.0 and a3 > 0.0 and b3 > 0.0
 
 
 @nb.njit(cache=True, nogil=True)
 def _build_subtree(
     depth, direction, step_size, H0, max_energy_error, logp_fn, idx, inv_mass, rng,
-    q, p, grad, v, logp, n_side, q_full, grad_full,
-    slot_rho, slot_p_beg, slot_v_beg, slot_p_end, slot_v_end, slot_q, slot_grad, slot_scalars,
-    slot_index, rho_acc, inner_p, inner_v,
+    W, r_q, r_p, r_g, r_v, logp, n_side, q_full, grad_full, slot_scalars, slot_index,
 ):  # fmt: skip
-    """Extend the trajectory end ``(q, p, grad, v)`` in place by a subtree of ``2**depth`` steps.
+    """Extend the trajectory end (rows ``r_q, r_p, r_g, r_v`` of ``W``) in place by a subtree of
+    ``2**depth`` steps.
 
-    ``n_side`` steps were already taken in ``direction``. On success ``rho_acc`` holds the summed
-    momenta of the subtree and ``inner_p``, ``inner_v`` momentum and velocity at its end nearest
-    the old trajectory. The subtree's multinomial proposal is slot ``sel`` (``-1``: the current end).
+    ``n_side`` steps were already taken in ``direction``. On success ``rho`` is the row of the summed
+    momenta of the subtree and ``inner_p``, ``inner_v`` those of momentum and velocity at its end
+    nearest the old trajectory. The subtree's multinomial proposal is slot ``sel`` (``-1``: the
+    current end).
 
     Returns
     -------
     tuple
         ``(valid, logp, log_sum_weight, sel, sel_logp, sel_energy, sel_index, n_steps,
-        sum_accept, sum_accept_sym, max_error, diverging)``.
+        sum_accept, sum_accept_sym, max_error, diverging, rho, inner_p, inner_v)``.
     """
+    q, p, grad, v = W[r_q], W[r_p], W[r_g], W[r_v]
     eps = direction * step_size
     n_steps = 0
     sum_accept = 0.0
@@ -163,13 +191,13 @@ def _build_subtree(
             sum_accept_sym += 2.0 * np.exp(min(0.0, -error)) / (1.0 + np.exp(-error))
         if diverging:
             return (False, logp, lsw, sel, logp, h, leaf_index, n_steps,
-                    sum_accept, sum_accept_sym, max_error, True)  # fmt: skip
+                    sum_accept, sum_accept_sym, max_error, True, r_p, r_p, r_v)  # fmt: skip
 
         # The new leaf is a subtree of one state; merge it with waiting left siblings of its size.
         lsw = -error
         sel = -1
         beg = -1
-        _copy(rho_acc, p)
+        rho = r_p
         level = 0
         while (leaf >> level) & 1:
             s = level
@@ -177,44 +205,47 @@ def _build_subtree(
             # uniform (multinomial) choice between the two halves
             if not lsw > lsw_merged and rng.random() >= np.exp(lsw - lsw_merged):
                 sel = s
-            fb_p = p if beg < 0 else slot_p_beg[beg]
-            fb_v = v if beg < 0 else slot_v_beg[beg]
-            ok = _join_is_no_u_turn(slot_v_beg[s], slot_v_end[s], slot_p_end[s], slot_rho[s],
-                                    fb_v, v, fb_p, rho_acc, rho_acc)  # fmt: skip
+            fb_p = r_p if beg < 0 else _slot_row(beg, _S_P_BEG)
+            fb_v = r_v if beg < 0 else _slot_row(beg, _S_V_BEG)
+            ok = _join_is_no_u_turn(W, _slot_row(s, _S_V_BEG), _slot_row(s, _S_V_END),
+                                    _slot_row(s, _S_P_END), _slot_row(s, _S_RHO),
+                                    fb_v, r_v, fb_p, rho, _RHO_ACC)  # fmt: skip
+            rho = _RHO_ACC
             lsw = lsw_merged
             beg = s
             if not ok:
                 return (False, logp, lsw, sel, logp, h, leaf_index, n_steps,
-                        sum_accept, sum_accept_sym, max_error, False)  # fmt: skip
+                        sum_accept, sum_accept_sym, max_error, False, r_p, r_p, r_v)  # fmt: skip
             level += 1
         if level < depth:
             # park the completed subtree until its right sibling is built
-            _copy(slot_rho[level], rho_acc)
-            _copy(slot_p_beg[level], p if beg < 0 else slot_p_beg[beg])
-            _copy(slot_v_beg[level], v if beg < 0 else slot_v_beg[beg])
-            _copy(slot_p_end[level], p)
-            _copy(slot_v_end[level], v)
+            if level > 0:
+                _copy(W, _slot_row(level, _S_RHO), rho)
+                _copy(W, _slot_row(level, _S_P_BEG), _slot_row(beg, _S_P_BEG))
+                _copy(W, _slot_row(level, _S_V_BEG), _slot_row(beg, _S_V_BEG))
+            _copy(W, _slot_row(level, _S_P_END), r_p)
+            _copy(W, _slot_row(level, _S_V_END), r_v)
             slot_scalars[0, level] = lsw
             if sel < 0:
-                _copy(slot_q[level], q)
-                _copy(slot_grad[level], grad)
+                _copy(W, _slot_row(level, _S_Q), r_q)
+                _copy(W, _slot_row(level, _S_GRAD), r_g)
                 slot_scalars[1, level] = logp
                 slot_scalars[2, level] = h
                 slot_index[level] = leaf_index
             else:
-                _copy(slot_q[level], slot_q[sel])
-                _copy(slot_grad[level], slot_grad[sel])
+                _copy(W, _slot_row(level, _S_Q), _slot_row(sel, _S_Q))
+                _copy(W, _slot_row(level, _S_GRAD), _slot_row(sel, _S_GRAD))
                 slot_scalars[1, level] = slot_scalars[1, sel]
                 slot_scalars[2, level] = slot_scalars[2, sel]
                 slot_index[level] = slot_index[sel]
 
-    _copy(inner_p, p if beg < 0 else slot_p_beg[beg])
-    _copy(inner_v, v if beg < 0 else slot_v_beg[beg])
+    inner_p = r_p if beg < 0 else _slot_row(beg, _S_P_BEG)
+    inner_v = r_v if beg < 0 else _slot_row(beg, _S_V_BEG)
     if sel < 0:
         return (True, logp, lsw, sel, logp, h, leaf_index, n_steps,
-                sum_accept, sum_accept_sym, max_error, False)  # fmt: skip
+                sum_accept, sum_accept_sym, max_error, False, rho, inner_p, inner_v)  # fmt: skip
     return (True, logp, lsw, sel, slot_scalars[1, sel], slot_scalars[2, sel], slot_index[sel],
-            n_steps, sum_accept, sum_accept_sym, max_error, False)  # fmt: skip
+            n_steps, sum_accept, sum_accept_sym, max_error, False, rho, inner_p, inner_v)  # fmt: skip
 
 
 @nb.njit(cache=True, nogil=True)
@@ -262,36 +293,21 @@ def nuts_step(
         Diagnostics of the transition.
     """
     m = idx.shape[0]
-    work = np.empty((17 + 7 * max_depth, m))
-    q_fwd, p_fwd, g_fwd, v_fwd = work[0], work[1], work[2], work[3]
-    q_bck, p_bck, g_bck, v_bck = work[4], work[5], work[6], work[7]
-    q_sample, g_sample = work[8], work[9]
-    rho, rho_acc = work[10], work[11]
-    old_p, old_v, new_p, new_v = work[12], work[13], work[14], work[15]
-    slot_rho = work[17 : 17 + max_depth]
-    slot_p_beg = work[17 + max_depth : 17 + 2 * max_depth]
-    slot_v_beg = work[17 + 2 * max_depth : 17 + 3 * max_depth]
-    slot_p_end = work[17 + 3 * max_depth : 17 + 4 * max_depth]
-    slot_v_end = work[17 + 4 * max_depth : 17 + 5 * max_depth]
-    slot_q = work[17 + 5 * max_depth : 17 + 6 * max_depth]
-    slot_grad = work[17 + 6 * max_depth : 17 + 7 * max_depth]
+    W = np.empty((_SLOTS + _S_ROWS * max_depth, m))
     slot_scalars = np.empty((3, max_depth))  # log-sum-weight, proposal logp, proposal energy
     slot_index = np.empty(max_depth, dtype=np.int64)
     q_full = position.copy()
     grad_full = grad.copy()
 
     for k in range(m):
-        q_fwd[k] = position[idx[k]]
-        g_fwd[k] = grad[idx[k]]
+        W[_Q_FWD, k] = position[idx[k]]
+        W[_G_FWD, k] = grad[idx[k]]
+    p_fwd, v_fwd = W[_P_FWD], W[_V_FWD]
     draw_momentum(inv_mass_chol, rng, p_fwd)
     velocity(inv_mass, p_fwd, v_fwd)
-    q_bck[:] = q_fwd
-    p_bck[:] = p_fwd
-    g_bck[:] = g_fwd
-    v_bck[:] = v_fwd
-    q_sample[:] = q_fwd
-    g_sample[:] = g_fwd
-    rho[:] = p_fwd
+    for r_dst, r_src in ((_Q_BCK, _Q_FWD), (_P_BCK, _P_FWD), (_G_BCK, _G_FWD), (_V_BCK, _V_FWD),
+                         (_Q_SAMPLE, _Q_FWD), (_G_SAMPLE, _G_FWD), (_RHO, _P_FWD)):  # fmt: skip
+        _copy(W, r_dst, r_src)
 
     H0 = -logp + kinetic_energy(p_fwd, v_fwd)
     logp_fwd = logp
@@ -311,32 +327,25 @@ def nuts_step(
 
     while depth < max_depth:
         forward = rng.random() > 0.5
+        # the backward end's rows are the forward end's shifted by 4
+        side = 0 if forward else _Q_BCK - _Q_FWD
+        r_q, r_p, r_g, r_v = _Q_FWD + side, _P_FWD + side, _G_FWD + side, _V_FWD + side
+        r_v_out = _V_BCK - side
+        logp_end, n_end = (logp_fwd, n_fwd) if forward else (logp_bck, n_bck)
+        _copy(W, _OLD_P, r_p)
+        _copy(W, _OLD_V, r_v)
+        res = _build_subtree(
+            depth, 1 if forward else -1, step_size, H0, max_energy_error, logp_fn, idx, inv_mass, rng,
+            W, r_q, r_p, r_g, r_v, logp_end, n_end, q_full, grad_full, slot_scalars, slot_index,
+        )  # fmt: skip
         if forward:
-            q_end, g_end, v_end, v_out = q_fwd, g_fwd, v_fwd, v_bck
-            old_p[:] = p_fwd
-            old_v[:] = v_fwd
-            res = _build_subtree(
-                depth, 1, step_size, H0, max_energy_error, logp_fn, idx, inv_mass, rng,
-                q_fwd, p_fwd, g_fwd, v_fwd, logp_fwd, n_fwd, q_full, grad_full,
-                slot_rho, slot_p_beg, slot_v_beg, slot_p_end, slot_v_end, slot_q, slot_grad,
-                slot_scalars, slot_index, rho_acc, new_p, new_v,
-            )  # fmt: skip
             logp_fwd = res[1]
             n_fwd += res[7]
         else:
-            q_end, g_end, v_end, v_out = q_bck, g_bck, v_bck, v_fwd
-            old_p[:] = p_bck
-            old_v[:] = v_bck
-            res = _build_subtree(
-                depth, -1, step_size, H0, max_energy_error, logp_fn, idx, inv_mass, rng,
-                q_bck, p_bck, g_bck, v_bck, logp_bck, n_bck, q_full, grad_full,
-                slot_rho, slot_p_beg, slot_v_beg, slot_p_end, slot_v_end, slot_q, slot_grad,
-                slot_scalars, slot_index, rho_acc, new_p, new_v,
-            )  # fmt: skip
             logp_bck = res[1]
             n_bck += res[7]
-        (valid, _, lsw_sub, sel, sel_logp, sel_h, sel_index,
-         sub_steps, sub_accept, sub_accept_sym, sub_max_error, sub_diverging) = res  # fmt: skip
+        (valid, _, lsw_sub, sel, sel_logp, sel_h, sel_index, sub_steps, sub_accept, sub_accept_sym,
+         sub_max_error, sub_diverging, r_rho_sub, r_new_p, r_new_v) = res  # fmt: skip
         n_steps += sub_steps
         sum_accept += sub_accept
         sum_accept_sym += sub_accept_sym
@@ -349,23 +358,23 @@ def nuts_step(
 
         # biased progressive sampling: prefer the new subtree when it carries more weight
         if lsw_sub > log_sum_weight or rng.random() < np.exp(lsw_sub - log_sum_weight):
-            _copy(q_sample, q_end if sel < 0 else slot_q[sel])
-            _copy(g_sample, g_end if sel < 0 else slot_grad[sel])
+            _copy(W, _Q_SAMPLE, r_q if sel < 0 else _slot_row(sel, _S_Q))
+            _copy(W, _G_SAMPLE, r_g if sel < 0 else _slot_row(sel, _S_GRAD))
             logp_sample = sel_logp
             h_sample = sel_h
             index_sample = sel_index
         log_sum_weight = _logaddexp(log_sum_weight, lsw_sub)
 
         # no-U-turn over the whole trajectory and across the join of old and new parts
-        ok = _join_is_no_u_turn(v_out, old_v, old_p, rho, new_v, v_end, new_p, rho_acc, rho)
+        ok = _join_is_no_u_turn(W, r_v_out, _OLD_V, _OLD_P, _RHO, r_new_v, r_v, r_new_p, r_rho_sub, _RHO)
         if not ok:
             break
 
     new_position = position.copy()
     new_grad = grad.copy()
     for k in range(m):
-        new_position[idx[k]] = q_sample[k]
-        new_grad[idx[k]] = g_sample[k]
+        new_position[idx[k]] = W[_Q_SAMPLE, k]
+        new_grad[idx[k]] = W[_G_SAMPLE, k]
     info = NUTSInfo(
         depth,
         n_steps,
