@@ -115,5 +115,6 @@ def libmvec_status() -> str:
 
 enable_libmvec()
 
+import credo.model.gradient_join  # noqa: E402, F401  (the flat gradient as one Join: faster first compile)
 import credo.model.numba_cache  # noqa: E402, F401  (cacheable Numba code for scipy.special's ScalarOps)
 import credo.model.rewrites  # noqa: E402, F401  (registers the rewrites with PyTensor's optdb)

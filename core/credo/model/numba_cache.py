@@ -108,8 +108,8 @@ def _external_call(symbol: str, c_arg_types, c_res_type, out_type, skip_dispatch
 def numba_funcify_scipy_special(op, node, **kwargs):
     """Numba implementation and cache key of a `ScalarOp` computed by ``scipy.special``.
 
-    Falls back to PyTensor's `numba_funcify_ScalarOp` (no cache key) for other Ops, complex dtypes
-    and functions without a matching ``cython_special`` specialisation.
+    Other Ops go to PyTensor's `numba_funcify_ScalarOp` (which keys those it can cache), and so do
+    complex dtypes and functions without a matching ``cython_special`` specialisation (uncached).
 
     Parameters
     ----------
