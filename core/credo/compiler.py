@@ -27,6 +27,9 @@ Imported first by ``import credo``, before any Numba compilation in the process.
 
 3. Cache keys for the ``scipy.special`` ScalarOps (`credo.model.numba_cache`), without which PyTensor
    compiles a whole graph again in every process.
+
+4. The gradient on the flat parameter vector assembled by one ``Join`` instead of a chain of
+   ``IncSubtensor`` nodes (`credo.model.gradient_join`), which Numba compiles one by one.
 """
 
 from __future__ import annotations
