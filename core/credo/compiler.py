@@ -28,8 +28,9 @@ Imported first by ``import credo``, before any Numba compilation in the process.
 3. Cache keys for the ``scipy.special`` ScalarOps (`credo.model.numba_cache`), without which PyTensor
    compiles a whole graph again in every process.
 
-4. The gradient on the flat parameter vector assembled by one ``Join`` instead of a chain of
-   ``IncSubtensor`` nodes (`credo.model.gradient_join`), which Numba compiles one by one.
+4. Gradient graphs reshaped to compile faster (`credo.model.gradient_rewrites`): the gradient on the
+   flat parameter vector as one ``Join`` instead of a chain of ``IncSubtensor`` nodes, and sums of a
+   broadcast indicator (gradients of parameter checks) as products, without the ``Alloc``.
 """
 
 from __future__ import annotations
@@ -118,6 +119,6 @@ def libmvec_status() -> str:
 
 enable_libmvec()
 
-import credo.model.gradient_join  # noqa: E402, F401  (the flat gradient as one Join: faster first compile)
+import credo.model.gradient_rewrites  # noqa: E402, F401  (gradient shapes that compile faster)
 import credo.model.numba_cache  # noqa: E402, F401  (cacheable Numba code for scipy.special's ScalarOps)
 import credo.model.rewrites  # noqa: E402, F401  (registers the rewrites with PyTensor's optdb)

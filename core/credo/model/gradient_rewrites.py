@@ -1,6 +1,10 @@
-"""Assemble a vector written slice by slice into zeros as one ``Join``: cheaper to compile.
+"""Rewrites of the shapes PyTensor's gradients take that Numba is slow to compile.
 
-The gradient with respect to credo's flat parameter vector ``x`` is, as PyTensor differentiates
+Numba compiles a separate function for each distinct node signature the first time it meets it,
+and some shapes that gradients produce cost seconds for what they compute. Two are rewritten here,
+into graphs with equal values:
+
+1. The gradient with respect to credo's flat parameter vector ``x`` is, as PyTensor differentiates
 ``x[a:b].reshape(shape)`` for each variable, a chain of ``IncSubtensor`` nodes writing each
 variable's gradient into its slice of ``zeros(n)``:
 ``inc(inc(inc(zeros(n), g0, :1), g1, 1:2), g2, 2:10)``. Numba compiles a separate function for each
@@ -14,9 +18,16 @@ into them, and the base is a zero vector of known length, the chain equals the c
 pieces and of zero fillers for any gaps. ``inc`` and ``set`` then give the same values: ``0 + g = g``
 (up to the sign of a zero).
 
+2. The gradient of a parameter check ``switch(all(conditions), logp, -inf)`` summed over ``n``
+observations contains ``sum(alloc(switch(c, 1, 0), n))``. PyTensor folds such a sum only for a
+constant value; the ``Alloc`` (with its broadcasting checks) takes seconds to compile cold for a
+Student-t likelihood. When the broadcast value is a ``switch`` between constants with integer values
+and ``|value| * n <= 2**53``, every partial sum is an exactly representable integer, so the sum equals
+``value * n`` exactly.
+
 Registered in PyTensor's ``optdb`` for Numba-mode compilation (tag ``"numba"``) after the
-canonicalising and specialising passes, before elementwise fusion. Exclude it with
-``mode.excluding("credo_join_disjoint_slices")``.
+canonicalising and specialising passes, before elementwise fusion. Exclude them with
+``mode.excluding("credo_join_disjoint_slices")`` and ``mode.excluding("credo_sum_of_broadcast_indicator")``.
 """
 
 from __future__ import annotations
@@ -26,10 +37,16 @@ import pytensor.tensor as pt
 from pytensor.compile import optdb
 from pytensor.graph.basic import Constant
 from pytensor.graph.rewriting.basic import dfs_rewriter, node_rewriter
+from pytensor.scalar.basic import Switch
 from pytensor.tensor.basic import Alloc
+from pytensor.tensor.elemwise import DimShuffle, Elemwise
+from pytensor.tensor.math import Sum
 from pytensor.tensor.subtensor import IncSubtensor, indices_from_subtensor
 
-__all__ = ["local_join_disjoint_slices"]
+__all__ = ["local_join_disjoint_slices", "local_sum_of_broadcast_indicator"]
+
+# Integers up to 2**53 are exact in float64: sums of integer-valued terms below it do not round.
+_EXACT_INTEGER_LIMIT = 2.0**53
 
 
 def _constant_int(v) -> int | None:
@@ -100,15 +117,49 @@ def local_join_disjoint_slices(fgraph, node):
         if start < end:
             return None  # overlapping writes: the order of the chain matters
         if start > end:
-            pieces.append(pt.zeros((start - end,), dtype=out.dtype))
+            pieces.append(pt.constant(np.zeros(start - end, dtype=out.dtype)))
         pieces.append(piece if piece.dtype == out.dtype else pt.cast(piece, out.dtype))
         end = stop
     if end < n:
-        pieces.append(pt.zeros((n - end,), dtype=out.dtype))
+        pieces.append(pt.constant(np.zeros(n - end, dtype=out.dtype)))
     joined = pt.join(0, *pieces)
     if joined.type != out.type:
         joined = pt.specify_shape(joined, (n,))
     return [joined] if joined.type == out.type else None
+
+
+def _integer_switch_bound(var) -> float | None:
+    """Largest ``|value|`` of ``var`` if it is a switch between integer-valued constants, else None."""
+    node = var.owner
+    while node is not None and isinstance(node.op, DimShuffle):
+        node = node.inputs[0].owner
+    if node is None or not isinstance(node.op, Elemwise) or not isinstance(node.op.scalar_op, Switch):
+        return None
+    branches = node.inputs[1:]
+    if not all(isinstance(b, Constant) for b in branches):
+        return None
+    values = np.concatenate([np.ravel(b.data).astype(np.float64) for b in branches])
+    if not np.all(np.isfinite(values)) or np.any(values != np.round(values)):
+        return None
+    return float(np.max(np.abs(values)))
+
+
+@node_rewriter([Sum])
+def local_sum_of_broadcast_indicator(fgraph, node):
+    """``sum(alloc(v, *shape)) -> sum(v) * prod(shape)`` for a one-element, integer-valued switch ``v``."""
+    (alloc,) = node.inputs
+    out = node.outputs[0]
+    if alloc.owner is None or not isinstance(alloc.owner.op, Alloc) or out.type.ndim != 0:
+        return None
+    value, *shape = alloc.owner.inputs
+    if not all(value.type.broadcastable) or not all(isinstance(s, Constant) for s in shape):
+        return None
+    bound = _integer_switch_bound(value)
+    n = int(np.prod([int(s.data) for s in shape]))
+    if bound is None or bound * n > _EXACT_INTEGER_LIMIT:
+        return None
+    total = pt.sum(value, dtype=out.dtype) * np.asarray(n, dtype=out.dtype)
+    return [total] if total.type == out.type else None
 
 
 # Position 48.45: after canonicalize/stabilize/specialize (48 and below), before the credo
@@ -118,4 +169,10 @@ optdb.register(
     dfs_rewriter(local_join_disjoint_slices),
     "numba",
     position=48.45,
+)
+optdb.register(
+    "credo_sum_of_broadcast_indicator",
+    dfs_rewriter(local_sum_of_broadcast_indicator),
+    "numba",
+    position=48.44,
 )
