@@ -109,12 +109,12 @@ def leapfrog(logp_fn, q, p, grad, v, step, inv_mass, q_full, grad_full, idx):
     """
     m = q.shape[0]
     half = 0.5 * step
-    # loops are fused for the diagonal metric: one pass per half step instead of three
+    # loops are fused for the diagonal metric: one pass per half step instead of three; the velocity
+    # at the half step is not stored (the second half step overwrites it)
     if inv_mass.ndim == 1:
         for i in range(m):
             p[i] += half * grad[i]
-            v[i] = inv_mass[i] * p[i]
-            q[i] += step * v[i]
+            q[i] += step * (inv_mass[i] * p[i])
     else:
         for i in range(m):
             p[i] += half * grad[i]

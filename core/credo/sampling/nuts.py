@@ -91,22 +91,37 @@ _Q_BCK, _P_BCK, _G_BCK, _V_BCK = 4, 5, 6, 7
 _Q_SAMPLE, _G_SAMPLE, _RHO, _RHO_ACC = 8, 9, 10, 11
 _OLD_P, _OLD_V = 12, 13
 _SLOTS = 14
-# rows of a waiting subtree in slot ``k``: summed momenta, first and last momentum and velocity, and
-# its multinomial proposal
+# fields of a waiting subtree in slot ``k``: summed momenta, first and last momentum and velocity,
+# and its multinomial proposal. Which row of ``W`` holds field ``j`` of slot ``k`` is ``rows[k, j]``:
+# when subtrees merge, the rows of the spent slots are handed over rather than copied. Slot 0 has no
+# row of its own for its sums (see `_field`): ``rows[0, _S_RHO]`` is the row of the running sums.
 _S_RHO, _S_P_BEG, _S_V_BEG, _S_P_END, _S_V_END, _S_Q, _S_GRAD = 0, 1, 2, 3, 4, 5, 6
 _S_ROWS = 7
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _slot_row(k, j):
-    """Row of field ``j`` of slot ``k``. Slot 0 holds a single state, whose summed momenta and first
-    momentum and velocity are its last ones: those rows are shared, not copied."""
+def _field(k, j):
+    """Field ``j`` of slot ``k`` as stored. Slot 0 holds a single state, whose summed momenta and
+    first momentum and velocity are its last ones: those rows are shared, not copied."""
     if k == 0:
         if j == _S_RHO or j == _S_P_BEG:
-            j = _S_P_END
-        elif j == _S_V_BEG:
-            j = _S_V_END
-    return _SLOTS + _S_ROWS * k + j
+            return _S_P_END
+        if j == _S_V_BEG:
+            return _S_V_END
+    return j
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _slot_row(rows, k, j):
+    """Row of ``W`` holding field ``j`` of slot ``k``: ``rows`` maps slots to rows of ``W``."""
+    return rows[k, _field(k, j)]
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _hand_over(rows, k_dst, k_src, j):
+    """Give field ``j`` of the spent slot ``k_src`` to slot ``k_dst`` by swapping rows, not copying."""
+    j_src = _field(k_src, j)
+    rows[k_dst, j], rows[k_src, j_src] = rows[k_src, j_src], rows[k_dst, j]
 
 
 @nb.njit(cache=True, nogil=True)
@@ -145,7 +160,7 @@ def _join_is_no_u_turn(W, v_beg_a, v_end_a, p_end_a, rho_a, v_beg_b, v_end_b, p_
 @nb.njit(cache=True, nogil=True)
 def _build_subtree(
     depth, direction, step_size, H0, max_energy_error, logp_fn, idx, inv_mass, rng,
-    W, r_q, r_p, r_g, r_v, logp, n_side, q_full, grad_full, slot_scalars, slot_index,
+    W, rows, r_q, r_p, r_g, r_v, logp, n_side, q_full, grad_full, slot_scalars,
 ):  # fmt: skip
     """Extend the trajectory end (rows ``r_q, r_p, r_g, r_v`` of ``W``) in place by a subtree of
     ``2**depth`` steps.
@@ -183,12 +198,12 @@ def _build_subtree(
         if abs(error) > abs(max_error):
             max_error = error
         diverging = error > max_energy_error
-        if error <= 0.0:
-            sum_accept += 1.0
-        else:
-            sum_accept += np.exp(-error)
+        # one exp for both statistics: min(1, exp(-error)) and exp(min(0, -error)) are the same value
+        ratio = np.exp(-error)
+        accept = 1.0 if error <= 0.0 else ratio
+        sum_accept += accept
         if not diverging:
-            sum_accept_sym += 2.0 * np.exp(min(0.0, -error)) / (1.0 + np.exp(-error))
+            sum_accept_sym += 2.0 * accept / (1.0 + ratio)
         if diverging:
             return (False, logp, lsw, sel, logp, h, leaf_index, n_steps,
                     sum_accept, sum_accept_sym, max_error, True, r_p, r_p, r_v)  # fmt: skip
@@ -205,12 +220,13 @@ def _build_subtree(
             # uniform (multinomial) choice between the two halves
             if not lsw > lsw_merged and rng.random() >= np.exp(lsw - lsw_merged):
                 sel = s
-            fb_p = r_p if beg < 0 else _slot_row(beg, _S_P_BEG)
-            fb_v = r_v if beg < 0 else _slot_row(beg, _S_V_BEG)
-            ok = _join_is_no_u_turn(W, _slot_row(s, _S_V_BEG), _slot_row(s, _S_V_END),
-                                    _slot_row(s, _S_P_END), _slot_row(s, _S_RHO),
-                                    fb_v, r_v, fb_p, rho, _RHO_ACC)  # fmt: skip
-            rho = _RHO_ACC
+            fb_p = r_p if beg < 0 else _slot_row(rows, beg, _S_P_BEG)
+            fb_v = r_v if beg < 0 else _slot_row(rows, beg, _S_V_BEG)
+            r_acc = rows[0, _S_RHO]
+            ok = _join_is_no_u_turn(W, _slot_row(rows, s, _S_V_BEG), _slot_row(rows, s, _S_V_END),
+                                    _slot_row(rows, s, _S_P_END), _slot_row(rows, s, _S_RHO),
+                                    fb_v, r_v, fb_p, rho, r_acc)  # fmt: skip
+            rho = r_acc
             lsw = lsw_merged
             beg = s
             if not ok:
@@ -220,31 +236,32 @@ def _build_subtree(
         if level < depth:
             # park the completed subtree until its right sibling is built
             if level > 0:
-                _copy(W, _slot_row(level, _S_RHO), rho)
-                _copy(W, _slot_row(level, _S_P_BEG), _slot_row(beg, _S_P_BEG))
-                _copy(W, _slot_row(level, _S_V_BEG), _slot_row(beg, _S_V_BEG))
-            _copy(W, _slot_row(level, _S_P_END), r_p)
-            _copy(W, _slot_row(level, _S_V_END), r_v)
+                # the merged slots are spent: their rows pass to slot `level` (the sums' row too)
+                rows[level, _S_RHO], rows[0, _S_RHO] = rows[0, _S_RHO], rows[level, _S_RHO]
+                _hand_over(rows, level, beg, _S_P_BEG)
+                _hand_over(rows, level, beg, _S_V_BEG)
+            _copy(W, _slot_row(rows, level, _S_P_END), r_p)
+            _copy(W, _slot_row(rows, level, _S_V_END), r_v)
             slot_scalars[0, level] = lsw
             if sel < 0:
-                _copy(W, _slot_row(level, _S_Q), r_q)
-                _copy(W, _slot_row(level, _S_GRAD), r_g)
+                _copy(W, _slot_row(rows, level, _S_Q), r_q)
+                _copy(W, _slot_row(rows, level, _S_GRAD), r_g)
                 slot_scalars[1, level] = logp
                 slot_scalars[2, level] = h
-                slot_index[level] = leaf_index
+                slot_scalars[3, level] = leaf_index
             else:
-                _copy(W, _slot_row(level, _S_Q), _slot_row(sel, _S_Q))
-                _copy(W, _slot_row(level, _S_GRAD), _slot_row(sel, _S_GRAD))
+                _hand_over(rows, level, sel, _S_Q)
+                _hand_over(rows, level, sel, _S_GRAD)
                 slot_scalars[1, level] = slot_scalars[1, sel]
                 slot_scalars[2, level] = slot_scalars[2, sel]
-                slot_index[level] = slot_index[sel]
+                slot_scalars[3, level] = slot_scalars[3, sel]
 
-    inner_p = r_p if beg < 0 else _slot_row(beg, _S_P_BEG)
-    inner_v = r_v if beg < 0 else _slot_row(beg, _S_V_BEG)
+    inner_p = r_p if beg < 0 else _slot_row(rows, beg, _S_P_BEG)
+    inner_v = r_v if beg < 0 else _slot_row(rows, beg, _S_V_BEG)
     if sel < 0:
         return (True, logp, lsw, sel, logp, h, leaf_index, n_steps,
                 sum_accept, sum_accept_sym, max_error, False, rho, inner_p, inner_v)  # fmt: skip
-    return (True, logp, lsw, sel, slot_scalars[1, sel], slot_scalars[2, sel], slot_index[sel],
+    return (True, logp, lsw, sel, slot_scalars[1, sel], slot_scalars[2, sel], int(slot_scalars[3, sel]),
             n_steps, sum_accept, sum_accept_sym, max_error, False, rho, inner_p, inner_v)  # fmt: skip
 
 
@@ -293,11 +310,26 @@ def nuts_step(
         Diagnostics of the transition.
     """
     m = idx.shape[0]
-    W = np.empty((_SLOTS + _S_ROWS * max_depth, m))
-    slot_scalars = np.empty((3, max_depth))  # log-sum-weight, proposal logp, proposal energy
-    slot_index = np.empty(max_depth, dtype=np.int64)
-    q_full = position.copy()
-    grad_full = grad.copy()
+    n_dim = position.shape[0]
+    # one allocation per transition (each costs ~50 ns, as much as a leapfrog step at 10 dimensions)
+    n_rows = _SLOTS + _S_ROWS * max_depth
+    buf = np.empty(n_rows * m + 4 * max_depth + 2 * n_dim)
+    W = buf[: n_rows * m].reshape((n_rows, m))
+    # per slot: log-sum-weight, proposal logp, proposal energy, proposal index (a float, exact)
+    slot_scalars = buf[n_rows * m : n_rows * m + 4 * max_depth].reshape((4, max_depth))
+    new_position = buf[n_rows * m + 4 * max_depth : n_rows * m + 4 * max_depth + n_dim]
+    new_grad = buf[n_rows * m + 4 * max_depth + n_dim :]
+    rows = np.empty((max_depth, _S_ROWS), dtype=np.int64)
+    for k in range(max_depth):
+        for j in range(_S_ROWS):
+            rows[k, j] = _SLOTS + _S_ROWS * k + j
+    rows[0, _S_RHO] = _RHO_ACC
+    if m < n_dim:
+        q_full = position.copy()
+        grad_full = grad.copy()
+    else:
+        # scratch for a subset of coordinates only: `eval_logp_grad` never writes it when m == n_dim
+        q_full = grad_full = position
 
     for k in range(m):
         W[_Q_FWD, k] = position[idx[k]]
@@ -336,7 +368,7 @@ def nuts_step(
         _copy(W, _OLD_V, r_v)
         res = _build_subtree(
             depth, 1 if forward else -1, step_size, H0, max_energy_error, logp_fn, idx, inv_mass, rng,
-            W, r_q, r_p, r_g, r_v, logp_end, n_end, q_full, grad_full, slot_scalars, slot_index,
+            W, rows, r_q, r_p, r_g, r_v, logp_end, n_end, q_full, grad_full, slot_scalars,
         )  # fmt: skip
         if forward:
             logp_fwd = res[1]
@@ -358,8 +390,8 @@ def nuts_step(
 
         # biased progressive sampling: prefer the new subtree when it carries more weight
         if lsw_sub > log_sum_weight or rng.random() < np.exp(lsw_sub - log_sum_weight):
-            _copy(W, _Q_SAMPLE, r_q if sel < 0 else _slot_row(sel, _S_Q))
-            _copy(W, _G_SAMPLE, r_g if sel < 0 else _slot_row(sel, _S_GRAD))
+            _copy(W, _Q_SAMPLE, r_q if sel < 0 else _slot_row(rows, sel, _S_Q))
+            _copy(W, _G_SAMPLE, r_g if sel < 0 else _slot_row(rows, sel, _S_GRAD))
             logp_sample = sel_logp
             h_sample = sel_h
             index_sample = sel_index
@@ -370,8 +402,9 @@ def nuts_step(
         if not ok:
             break
 
-    new_position = position.copy()
-    new_grad = grad.copy()
+    for k in range(n_dim):
+        new_position[k] = position[k]
+        new_grad[k] = grad[k]
     for k in range(m):
         new_position[idx[k]] = W[_Q_SAMPLE, k]
         new_grad[idx[k]] = W[_G_SAMPLE, k]
