@@ -23,6 +23,7 @@ from pytensor.graph.replace import graph_replace
 from pytensor.graph.traversal import ancestors
 
 from credo.model.core import Model, modelcontext
+from credo.model.numba_cache import wrap_logp_dlogp
 
 __all__ = [
     "RavelMap",
@@ -195,24 +196,6 @@ class CompiledLogp:
         return self.fn(x)
 
 
-def _wrap_logp_dlogp(jit_fn):
-    @numba.njit(nogil=True)
-    def logp_dlogp(x):
-        logp, grad = jit_fn(x)
-        return logp.item(), grad
-
-    @numba.cfunc(LOGP_DLOGP_SIGNATURE, nogil=True)
-    def logp_dlogp_c(x_ptr, grad_ptr, n):
-        x = numba.carray(x_ptr, (n,))
-        grad_out = numba.carray(grad_ptr, (n,))
-        logp, grad = jit_fn(x)
-        for i in range(n):
-            grad_out[i] = grad[i]
-        return logp.item()
-
-    return logp_dlogp, logp_dlogp_c
-
-
 def compile_logp_dlogp(model: Model | None = None, jacobian: bool = True) -> CompiledLogp:
     """Compile the joint log-density and its gradient on the flat unconstrained space.
 
@@ -235,7 +218,7 @@ def compile_logp_dlogp(model: Model | None = None, jacobian: bool = True) -> Com
     (logp,) = freeze_data([graph_replace(logp, flat_replacements(model, x), strict=False)])
     grad = pt.grad(logp, x, disconnected_inputs="ignore")
     jit_fn, _ = compile_numba([x], [logp, grad])
-    fn, cfunc = _wrap_logp_dlogp(jit_fn)
+    fn, cfunc = wrap_logp_dlogp(jit_fn, LOGP_DLOGP_SIGNATURE)
     return CompiledLogp(rmap, fn, cfunc, x, logp)
 
 
