@@ -125,9 +125,11 @@ def _hand_over(rows, k_dst, k_src, j):
 
 
 @nb.njit(cache=True, nogil=True)
-def _copy(W, dst, src):
+def _copy2(W, dst_a, src_a, dst_b, src_b):
+    # vectors are copied in pairs: one loop instead of two halves the loop overhead at small m
     for i in range(W.shape[1]):
-        W[dst, i] = W[src, i]
+        W[dst_a, i] = W[src_a, i]
+        W[dst_b, i] = W[src_b, i]
 
 
 @nb.njit(cache=True, nogil=True, fastmath={"reassoc"})
@@ -241,12 +243,10 @@ def _build_subtree(
                 rows[level, _S_RHO], rows[0, _S_RHO] = rows[0, _S_RHO], rows[level, _S_RHO]
                 _hand_over(rows, level, beg, _S_P_BEG)
                 _hand_over(rows, level, beg, _S_V_BEG)
-            _copy(W, _slot_row(rows, level, _S_P_END), r_p)
-            _copy(W, _slot_row(rows, level, _S_V_END), r_v)
+            _copy2(W, _slot_row(rows, level, _S_P_END), r_p, _slot_row(rows, level, _S_V_END), r_v)
             slot_scalars[0, level] = lsw
             if sel < 0:
-                _copy(W, _slot_row(rows, level, _S_Q), r_q)
-                _copy(W, _slot_row(rows, level, _S_GRAD), r_g)
+                _copy2(W, _slot_row(rows, level, _S_Q), r_q, _slot_row(rows, level, _S_GRAD), r_g)
                 slot_scalars[1, level] = logp
                 slot_scalars[2, level] = h
                 slot_scalars[3, level] = leaf_index
@@ -338,9 +338,11 @@ def nuts_step(
     p_fwd, v_fwd = W[_P_FWD], W[_V_FWD]
     draw_momentum(inv_mass_chol, rng, p_fwd)
     velocity(inv_mass, p_fwd, v_fwd)
-    for r_dst, r_src in ((_Q_BCK, _Q_FWD), (_P_BCK, _P_FWD), (_G_BCK, _G_FWD), (_V_BCK, _V_FWD),
-                         (_Q_SAMPLE, _Q_FWD), (_G_SAMPLE, _G_FWD), (_RHO, _P_FWD)):  # fmt: skip
-        _copy(W, r_dst, r_src)
+    for k in range(m):
+        W[_Q_BCK, k] = W[_Q_SAMPLE, k] = W[_Q_FWD, k]
+        W[_G_BCK, k] = W[_G_SAMPLE, k] = W[_G_FWD, k]
+        W[_P_BCK, k] = W[_RHO, k] = W[_P_FWD, k]
+        W[_V_BCK, k] = W[_V_FWD, k]
 
     H0 = -logp + kinetic_energy(p_fwd, v_fwd)
     logp_fwd = logp
@@ -365,8 +367,7 @@ def nuts_step(
         r_q, r_p, r_g, r_v = _Q_FWD + side, _P_FWD + side, _G_FWD + side, _V_FWD + side
         r_v_out = _V_BCK - side
         logp_end, n_end = (logp_fwd, n_fwd) if forward else (logp_bck, n_bck)
-        _copy(W, _OLD_P, r_p)
-        _copy(W, _OLD_V, r_v)
+        _copy2(W, _OLD_P, r_p, _OLD_V, r_v)
         res = _build_subtree(
             depth, 1 if forward else -1, step_size, H0, max_energy_error, logp_fn, idx, inv_mass, rng,
             W, rows, r_q, r_p, r_g, r_v, logp_end, n_end, q_full, grad_full, slot_scalars,
@@ -391,8 +392,10 @@ def nuts_step(
 
         # biased progressive sampling: prefer the new subtree when it carries more weight
         if lsw_sub > log_sum_weight or rng.random() < np.exp(lsw_sub - log_sum_weight):
-            _copy(W, _Q_SAMPLE, r_q if sel < 0 else _slot_row(rows, sel, _S_Q))
-            _copy(W, _G_SAMPLE, r_g if sel < 0 else _slot_row(rows, sel, _S_GRAD))
+            if sel < 0:
+                _copy2(W, _Q_SAMPLE, r_q, _G_SAMPLE, r_g)
+            else:
+                _copy2(W, _Q_SAMPLE, _slot_row(rows, sel, _S_Q), _G_SAMPLE, _slot_row(rows, sel, _S_GRAD))
             logp_sample = sel_logp
             h_sample = sel_h
             index_sample = sel_index
