@@ -83,9 +83,9 @@ def _logaddexp(a, b):
     return b + np.log1p(np.exp(a - b))
 
 
-# Every vector of a transition is a row of one work array ``W`` (shape (rows, m)) and is passed by
-# its row number: taking a row view costs a reference-count increment and decrement of ``W``, which
-# at 10 dimensions is as much as the arithmetic on the row.
+# Every vector of a transition is a row of one work array ``W`` (shape (rows, m)), passed by its row
+# number: one allocation per transition, and a subtree's vectors pass from slot to slot by swapping
+# row numbers instead of copying the rows.
 _Q_FWD, _P_FWD, _G_FWD, _V_FWD = 0, 1, 2, 3
 _Q_BCK, _P_BCK, _G_BCK, _V_BCK = 4, 5, 6, 7
 _Q_SAMPLE, _G_SAMPLE, _RHO, _RHO_ACC = 8, 9, 10, 11
