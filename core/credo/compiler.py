@@ -31,6 +31,9 @@ Imported first by ``import credo``, before any Numba compilation in the process.
 4. Gradient graphs reshaped to compile faster (`credo.model.gradient_rewrites`): the gradient on the
    flat parameter vector as one ``Join`` instead of a chain of ``IncSubtensor`` nodes, and sums of a
    broadcast indicator (gradients of parameter checks) as products, without the ``Alloc``.
+
+5. A disk-cache stamp for credo's own kernels that covers the modules they call
+   (`credo.kernel_cache`), so an edit or upgrade of a callee never loads a stale caller.
 """
 
 from __future__ import annotations
@@ -118,6 +121,10 @@ def libmvec_status() -> str:
 
 
 enable_libmvec()
+
+from credo.kernel_cache import install as _install_kernel_cache  # noqa: E402
+
+_install_kernel_cache()  # before any module defining a cached credo kernel is imported
 
 import credo.model.gradient_rewrites  # noqa: E402, F401  (gradient shapes that compile faster)
 import credo.model.numba_cache  # noqa: E402, F401  (cacheable Numba code for scipy.special's ScalarOps)
