@@ -66,13 +66,17 @@ def print_comparison(rows: list[dict], source: str, digits: int = 6) -> None:
         )
 
 
-def finish_run(out, idata, timer: _Timer, *, seed: int, data_path, var_names, extra: dict) -> dict:
+def finish_run(out, idata, timer: _Timer, *, seed: int, data_path, var_names, extra: dict, plot=None) -> dict:
     """Print the summary and diagnostics; write ``posterior.nc``, ``summary.csv``, ``manifest.json``.
+
+    ``plot``, if given, is called last with the output directory as a `pathlib.Path` (it writes the
+    PNG files) and the total time with it is printed.
 
     Returns
     -------
     dict
-        The manifest; ``timings`` holds ``compile``, ``sampling`` and ``total`` [s].
+        The manifest; ``timings`` holds ``compile``, ``sampling`` and ``total`` [s] (and
+        ``total_with_plots`` with ``plot``).
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -106,4 +110,31 @@ def finish_run(out, idata, timer: _Timer, *, seed: int, data_path, var_names, ex
         **extra,
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=float))
+    if plot is not None:
+        plot(out)
+        manifest["timings"]["total_with_plots"] = timer.elapsed()
+        print(f"total runtime {manifest['timings']['total_with_plots']:.1f} s")
     return manifest
+
+
+def posterior_subset(idata, n_draws: int):
+    """Pyplot with the file-only backend, the stacked posterior and ``n_draws`` random sample indices.
+
+    Returns
+    -------
+    plt : module
+        ``matplotlib.pyplot`` on the Agg backend (no display needed).
+    post : xarray.Dataset
+        The posterior with ``(chain, draw)`` stacked into ``sample``.
+    pick : ndarray of int, shape (min(n_draws, n_samples),)
+        Indices into ``sample``, drawn without replacement with a fixed seed.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    post = idata.posterior.stack(sample=("chain", "draw"))
+    rng = np.random.default_rng(0)
+    pick = rng.choice(post.sizes["sample"], size=min(n_draws, post.sizes["sample"]), replace=False)
+    return plt, post, pick

@@ -136,26 +136,19 @@ def run(out, seed: int = 42, draws: int = 3000, tune: int = 1000, chains: int = 
             "comparison": comparison,
             "bls": {"period": bls.period, "t0": bls.t0, "depth": bls.depth},
         },
+        plot=lambda path: _plot(path, idata, lc),
     )
-    _plot(out, idata, lc)
-    manifest["timings"]["total_with_plots"] = timer.elapsed()
-    print(f"total runtime {manifest['timings']['total_with_plots']:.1f} s")
     return manifest
 
 
 def _plot(out, idata, lc: LightCurve, n_draws: int = 100) -> None:
     import corner
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import pytensor
 
+    from credo_exoplanet.examples._report import posterior_subset
     from credo_exoplanet.limbdark import kipping_to_quad
 
-    post = idata.posterior.stack(sample=("chain", "draw"))
-    rng = np.random.default_rng(0)
-    pick = rng.choice(post.sizes["sample"], size=min(n_draws, post.sizes["sample"]), replace=False)
+    plt, post, pick = posterior_subset(idata, n_draws)
     names = ["period", "t0", "ror", "b", "rho_star", "mean"]
     sym = {n: pt.dscalar(n) for n in names}
     q = pt.dvector("q")

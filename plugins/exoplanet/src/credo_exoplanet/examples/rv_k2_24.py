@@ -125,23 +125,17 @@ def run(out, seed: int = 42, draws: int = 2000, tune: int = 1000, chains: int = 
         data_path=example_path(DATA),
         var_names=MAIN_VARS,
         extra={"n_points": int(rv.t.size), "t_ref": reference_time(rv), "comparison": comparison},
+        plot=lambda path: _plot(path, idata, rv),
     )
-    _plot(out, idata, rv)
-    manifest["timings"]["total_with_plots"] = timer.elapsed()
-    print(f"total runtime {manifest['timings']['total_with_plots']:.1f} s")
     return manifest
 
 
 def _plot(out, idata, rv: RadialVelocities, n_draws: int = 200) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import pytensor
 
-    post = idata.posterior.stack(sample=("chain", "draw"))
-    rng = np.random.default_rng(0)
-    pick = rng.choice(post.sizes["sample"], size=min(n_draws, post.sizes["sample"]), replace=False)
+    from credo_exoplanet.examples._report import posterior_subset
+
+    plt, post, pick = posterior_subset(idata, n_draws)
     period, t0, K = pt.dvector("period"), pt.dvector("t0"), pt.dvector("K")
     tt = pt.dvector("t")
     per_planet = pytensor.function([period, t0, K, tt], KeplerianOrbit(period, t0).get_radial_velocity(tt, K))
