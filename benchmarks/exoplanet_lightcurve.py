@@ -9,7 +9,11 @@ recomputes the orbit each time, as it must inside a sampler.
 Grids: "kepler" spreads the points over 9.8 d like the Kepler Q0 data (5 transits, ~8% of the
 points in transit); "transit" puts them all within +-0.2 d of one mid-transit (~40% in transit).
 
-Run: .venv/bin/python benchmarks/exoplanet_lightcurve.py [--repeats 7]
+With ``--fit``, also the ESS per second of the HAT-P-7 b fit of ``make demo``
+(`credo_exoplanet.examples.kepler_transit`: its data, model and sampler settings; min bulk ESS
+over the main parameters divided by the sampling time).
+
+Run: .venv/bin/python benchmarks/exoplanet_lightcurve.py [--repeats 7] [--fit]
 """
 
 from __future__ import annotations
@@ -89,10 +93,30 @@ def batman_function(t: np.ndarray, eccentric: bool):
     return run
 
 
+def hat_p_7_fit(seed: int = 42, draws: int = 3000, tune: int = 1000, chains: int = 4) -> None:
+    """Print compile time, sampling time, min bulk ESS and ESS/s of the HAT-P-7 b demo fit."""
+    import credo as cr
+    from credo_exoplanet.examples.kepler_transit import MAIN_VARS, build_model, prepare_data
+
+    _, bls, lc = prepare_data()
+    with build_model(lc, bls.period, bls.t0, bls.depth):
+        idata = cr.sample(draws=draws, tune=tune, chains=chains, random_seed=seed, progressbar=False)
+    summary = cr.summary(idata, var_names=MAIN_VARS)
+    ess, seconds = float(summary["ess_bulk"].min()), float(idata.attrs["sampling_time"])
+    print(
+        f"HAT-P-7 b fit ({chains} chains x {tune} + {draws}, {lc.t.size} points): compile "
+        f"{idata.attrs['compile_time']:.1f} s, sampling {seconds:.1f} s, "
+        f"{idata.attrs['n_grad_evals']} gradient evaluations, min ess_bulk {ess:.0f}, "
+        f"{ess / seconds:.1f} ESS/s, max r_hat {summary['r_hat'].max():.3f}, "
+        f"{int(idata.sample_stats['diverging'].sum())} divergences"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--number", type=int, default=100)
+    parser.add_argument("--fit", action="store_true", help="also time the HAT-P-7 b fit")
     args = parser.parse_args()
 
     print(f"{N_POINTS} points per light curve; CPU time, best of {args.repeats} x {args.number} calls")
@@ -108,6 +132,8 @@ def main() -> None:
                 f"{grid:8s} {'eccentric' if eccentric else 'circular':10s} "
                 f"{rates[0]:9.0f}/s {rates[1]:8.0f}/s {rates[2]:6.0f}/s  {rates[0] / rates[2]:.2f}x"
             )
+    if args.fit:
+        hat_p_7_fit()
 
 
 if __name__ == "__main__":
