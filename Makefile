@@ -11,6 +11,8 @@ $(VENV)/.installed: pyproject.toml $(PLUGINS)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[test,plots,reference]" $(foreach d,$(PLUGIN_DIRS),-e $(d))
+	# the model-independent sampler kernels, compiled once here instead of in the first cr.sample
+	$(PY) -W ignore -m credo.sampling.precompile
 	touch $@
 
 install: $(VENV)/.installed
