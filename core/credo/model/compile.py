@@ -13,7 +13,6 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-import numba
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
@@ -23,7 +22,7 @@ from pytensor.graph.replace import graph_replace
 from pytensor.graph.traversal import ancestors
 
 from credo.model.core import Model, modelcontext
-from credo.model.numba_cache import wrap_logp_dlogp
+from credo.model.numba_cache import wrap_logp, wrap_logp_dlogp
 
 __all__ = [
     "RavelMap",
@@ -181,13 +180,7 @@ class CompiledLogp:
         if self._logp is None:
             raise AttributeError("this CompiledLogp was built without its log-density graph")
         jit_fn, _ = compile_numba([self._x], [self._logp])
-
-        @numba.cfunc(LOGP_ONLY_SIGNATURE, nogil=True)
-        def logp_c(x_ptr, n):
-            (logp,) = jit_fn(numba.carray(x_ptr, (n,)))
-            return logp.item()
-
-        return logp_c
+        return wrap_logp(jit_fn, LOGP_ONLY_SIGNATURE)
 
     def __call__(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         x = np.ascontiguousarray(x, dtype=np.float64)

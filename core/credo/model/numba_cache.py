@@ -45,6 +45,7 @@ __all__ = [
     "cython_special_symbol",
     "graph_cache_key",
     "numba_funcify_scipy_special",
+    "wrap_logp",
     "wrap_logp_dlogp",
 ]
 
@@ -210,6 +211,22 @@ def logp_dlogp_c(x_ptr, grad_ptr, n):
 """
 
 
+_LOGP_C_SRC = """
+def logp_c(x_ptr, n):
+    (logp,) = jit_fn(carray(x_ptr, (n,)))
+    return logp.item()
+"""
+
+
+def _cached_entry(jit_fn, src: str, name: str):
+    """Compile ``src`` (a function named ``name`` calling ``jit_fn``), cached with the graph if it is."""
+    key = graph_cache_key(jit_fn)
+    # __name__: Numba rebuilds a cached function's environment from the module it names.
+    env = {"__name__": __name__, "jit_fn": _graph_dispatcher(jit_fn), "carray": numba.carray}
+    cache_key = f"credo_{name}_v{_LOGP_DLOGP_VERSION}_{key}" if key is not None else None
+    return compile_numba_function_src(src, name, env, cache_key=cache_key), key is not None
+
+
 def wrap_logp_dlogp(jit_fn, c_signature):
     """Numba and C entry points ``x -> (logp, grad)`` around a compiled log-density graph.
 
@@ -231,20 +248,21 @@ def wrap_logp_dlogp(jit_fn, c_signature):
     logp_dlogp_c : numba cfunc
         ``double(double *x, double *grad, intp n)``, writing the gradient into ``grad``.
     """
-    key = graph_cache_key(jit_fn)
-    cache = key is not None
-    # __name__: Numba rebuilds a cached function's environment from the module it names.
-    env = {"__name__": __name__, "jit_fn": _graph_dispatcher(jit_fn), "carray": numba.carray}
-    fns = [
-        compile_numba_function_src(
-            src,
-            name,
-            dict(env),
-            cache_key=f"credo_{name}_v{_LOGP_DLOGP_VERSION}_{key}" if cache else None,
-        )
-        for src, name in ((_LOGP_DLOGP_SRC, "logp_dlogp"), (_LOGP_DLOGP_C_SRC, "logp_dlogp_c"))
-    ]
-    return (
-        numba.njit(nogil=True, cache=cache)(fns[0]),
-        numba.cfunc(c_signature, nogil=True, cache=cache)(fns[1]),
-    )
+    fn, cache = _cached_entry(jit_fn, _LOGP_DLOGP_SRC, "logp_dlogp")
+    c_fn, _ = _cached_entry(jit_fn, _LOGP_DLOGP_C_SRC, "logp_dlogp_c")
+    return numba.njit(nogil=True, cache=cache)(fn), numba.cfunc(c_signature, nogil=True, cache=cache)(c_fn)
+
+
+def wrap_logp(jit_fn, c_signature):
+    """C entry point ``double logp(double *x, intp n)`` around a compiled log-density graph
+    ``x -> (logp,)``, cached with the graph like `wrap_logp_dlogp`.
+
+    Parameters
+    ----------
+    jit_fn : numba dispatcher
+        ``x (float64[n]) -> (logp (0-d float64 array),)``, from PyTensor's Numba linker.
+    c_signature : numba signature
+        ``float64(CPointer(float64), intp)``.
+    """
+    fn, cache = _cached_entry(jit_fn, _LOGP_C_SRC, "logp_c")
+    return numba.cfunc(c_signature, nogil=True, cache=cache)(fn)
