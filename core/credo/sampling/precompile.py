@@ -45,8 +45,14 @@ def precompile(verbose: bool = False) -> dict[str, float]:
         count = cr.Poisson("count", 2.0)
         cr.Normal("z", rate + flag + door + count, 1.0, observed=y)
 
-    small = dict(draws=5, tune=5, chains=1, random_seed=0, progressbar=False)
-    small["compute_convergence_checks"] = False
+    small = {
+        "draws": 5,
+        "tune": 5,
+        "chains": 1,
+        "random_seed": 0,
+        "progressbar": False,
+        "compute_convergence_checks": False,
+    }
     runs = {
         "nuts, diagonal metric, nutpie warm-up": lambda: cr.sample(model=continuous, **small),
         "nuts, diagonal metric, Stan warm-up": lambda: cr.sample(
