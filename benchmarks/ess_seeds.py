@@ -18,6 +18,8 @@ models of ``peers_sampling.py``::
 
     .venv/bin/python benchmarks/ess_seeds.py credo eight_schools_nc --seeds 1-6
     .venv-peers/bin/python benchmarks/ess_seeds.py nutpie eight_schools_nc --seeds 1-6
+
+``--adaptation stan`` (or ``pymc``) passes ``adaptation=`` to ``cr.sample`` (credo only).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def _seeds(text: str) -> list[int]:
     return [int(s) for s in text.split(",")]
 
 
-def _run(framework: str, model_name: str, seed: int):
+def _run(framework: str, model_name: str, seed: int, adaptation: str | None = None):
     """Sample with 4 chains x (1000 + 1000); returns the InferenceData and total gradient evaluations."""
     if framework == "credo":
         from models import MODELS
@@ -52,7 +54,7 @@ def _run(framework: str, model_name: str, seed: int):
 
         idata = cr.sample(draws=1000, tune=1000, chains=4, cores=2, random_seed=seed, progressbar=False,
                           discard_tuned_samples=False, compute_convergence_checks=False,
-                          model=MODELS[model_name]())  # fmt: skip
+                          adaptation=adaptation, model=MODELS[model_name]())  # fmt: skip
         return idata, int(idata.attrs["n_grad_evals"])
     from peers_sampling import pymc_model
 
@@ -101,11 +103,16 @@ def main() -> None:
     parser.add_argument("framework", choices=["credo", "nutpie", "pymc"])
     parser.add_argument("model", choices=["eight_schools_nc", "logistic_n5000_d25", "stochastic_volatility"])
     parser.add_argument("--seeds", default="1-6", help="'1-6' or '1,4,9'")
+    parser.add_argument("--adaptation", choices=["nutpie", "stan", "pymc"], help="credo's warm-up scheme")
     args = parser.parse_args()
+    if args.adaptation and args.framework != "credo":
+        parser.error("--adaptation applies to credo only")
     rows = []
     for seed in _seeds(args.seeds):
         row = {"framework": args.framework, "model": args.model, "seed": seed}
-        row |= summarise(args.framework, *_run(args.framework, args.model, seed))
+        if args.adaptation:
+            row["adaptation"] = args.adaptation
+        row |= summarise(args.framework, *_run(args.framework, args.model, seed, args.adaptation))
         rows.append(row)
         print(json.dumps(row), flush=True)
     values = np.array([r["ess_per_1000"] for r in rows])

@@ -1,4 +1,4 @@
-"""Warm-up pieces: dual averaging, Stan's windows, estimators, and both schemes end to end."""
+"""Warm-up pieces: dual averaging, Stan's and PyMC's windows, estimators, and the schemes end to end."""
 
 import numpy as np
 import pytest
@@ -11,6 +11,7 @@ from credo.sampling.adapt.mass_matrix import (
     running_variance_add,
     stan_inv_mass,
 )
+from credo.sampling.adapt.pymc import PymcWindows, pymc_windows_update
 from credo.sampling.adapt.stan import stan_window_schedule
 from credo.sampling.adapt.step_size import dual_average_init, dual_average_update
 from credo.sampling.targets import normal
@@ -92,7 +93,73 @@ def test_nutpie_initial_metric_ignores_zero_gradients():
     )
 
 
-@pytest.mark.parametrize("adaptation", ["nutpie", "stan"])
+def _pymc_diag_adapt_reference(x):
+    """PyMC 5 ``QuadPotentialDiagAdapt(n, mean, ones, 10)`` fed the rows of ``x``, written as PyMC's
+    ``update`` and ``_WeightedVariance`` read (prior of weight 10 included); the metric after each."""
+    n = x.shape[1]
+
+    def weighted(mean, var, weight):
+        return {"n": float(weight), "mean": mean.copy(), "raw": var * weight}
+
+    def add(w, row):
+        w["n"] += 1
+        old = row - w["mean"]
+        w["mean"] += old / w["n"]
+        w["raw"] += old * (row - w["mean"])
+
+    var = np.ones(n)
+    fg = weighted(x[:20].mean(axis=0), np.ones(n), 10)
+    bg = weighted(np.zeros(n), np.zeros(n), 0)
+    out = []
+    for n_samples, row in enumerate(x):
+        if n_samples > 50:
+            add(fg, row)
+            add(bg, row)
+        if n_samples > 101:
+            var = np.clip(fg["raw"] / fg["n"], 1e-12, 1e12)
+        if n_samples > 0 and n_samples % 101 == 0:
+            fg, bg = bg, weighted(np.zeros(n), np.zeros(n), 0)
+        out.append(var.copy())
+    return np.array(out)
+
+
+def test_pymc_windows_match_pymc_diag_adapt():
+    rng = np.random.default_rng(6)
+    # a drifting chain, so that which draws each window holds shows in the variance
+    x = np.cumsum(rng.normal(size=(600, 3)), axis=0) * [1e-3, 1.0, 1e3]
+    expected = _pymc_diag_adapt_reference(x)
+    windows = PymcWindows(*(RunningVariance(np.zeros(3), np.zeros(3), 0) for _ in range(2)))
+    inv_mass = np.ones(3)
+    for draw, row in enumerate(x):
+        windows, update, inv_mass = pymc_windows_update(windows, draw, row, inv_mass)
+        assert update == (draw > 101)
+        np.testing.assert_allclose(inv_mass, expected[draw], rtol=1e-10)
+    # the last metric is the population variance of draws 405..599: the background started after
+    # the switch at 404 became the foreground at 505
+    np.testing.assert_allclose(inv_mass, x[405:].var(axis=0), rtol=1e-10)
+
+
+def test_pymc_scheme_adapts_metric_and_step_size(wide_gauss):
+    init = np.random.default_rng(2).uniform(-1, 1, (2, SCALES.size))
+    res = run_chains(wide_gauss, SCALES.size, init, draws=500, tune=1000, seed=3,
+                     adaptation="pymc", progressbar=False)  # fmt: skip
+    # each chain's metric is the variance of its last 192 draws (relative sd ~0.1-0.15 per entry)
+    log_ratio = np.log(res.inv_mass / SCALES**2)
+    assert np.all(np.abs(log_ratio) < np.log(1.5)), log_ratio
+    assert np.all(np.abs(log_ratio.mean(axis=0)) < np.log(1.2)), log_ratio
+    np.testing.assert_allclose(res.draws.var(axis=(0, 1)) / SCALES**2, 1.0, rtol=0.2)
+    np.testing.assert_allclose(res.draws.mean(axis=(0, 1)) / SCALES, 0.0, atol=0.1)
+    # PyMC's initial step size 0.25 / n**0.25, no step-size search
+    assert np.all(res.warmup_stats["step_size"][:, 0] == 0.25 / SCALES.size**0.25)
+    # the unit metric of the first 102 iterations meets scales 1e-2..1e2: PyMC's early depth limit 8
+    assert res.warmup_stats["tree_depth"][:, :200].max() == 8
+    # warm-up transitions plus draws, nothing else
+    n_steps = res.warmup_stats["n_steps"].sum(axis=1) + res.stats["n_steps"].sum(axis=1)
+    np.testing.assert_array_equal(res.n_grad_evals, n_steps)
+    assert res.stats["acceptance_rate"].mean() == pytest.approx(0.8, abs=0.1)
+
+
+@pytest.mark.parametrize("adaptation", ["nutpie", "stan", "pymc"])
 def test_chains_started_at_the_mode(adaptation):
     # every gradient component is 0 at the initial point
     fn = normal(np.zeros(3), np.array([0.1, 1.0, 10.0]))

@@ -135,6 +135,9 @@ def test_bad_inputs_are_named(std_normal_10):
         run_chains(std_normal_10, 10, np.zeros((2, 10)), target_accept=1.5, progressbar=False)
     with pytest.raises(ValueError, match="metric='full'"):
         run_chains(std_normal_10, 10, np.zeros((2, 10)), metric="full", progressbar=False)
+    with pytest.raises(ValueError, match="adaptation='pymc' adapts a diagonal"):
+        run_chains(std_normal_10, 10, np.zeros((1, 10)), metric="dense", adaptation="pymc",
+                   progressbar=False)  # fmt: skip
     with pytest.raises(ValueError, match="adaptation='nutpie' adapts a diagonal"):
         run_chains(std_normal_10, 10, np.zeros((1, 10)), metric="dense", adaptation="nutpie",
                    progressbar=False)  # fmt: skip

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from credo.sampling.adapt.warmup import warmup_update
+from credo.sampling.adapt.warmup import warmup_max_depth, warmup_update
 from credo.sampling.clock import now
 from credo.sampling.compound import step_sweep
 from credo.sampling.nuts import nuts_step
@@ -79,7 +79,7 @@ def nuts_iteration(logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_
         ``(position, logp, grad, step_size, inv_mass, inv_mass_chol, warmup, n_grad_evals)``.
     """
     position, logp, grad, info = nuts_step(position, logp, grad, logp_fn, step_size, inv_mass,
-                                           inv_mass_chol, rng, idx, max_depth,
+                                           inv_mass_chol, rng, idx, warmup_max_depth(warmup, it, max_depth),
                                            max_energy_error)  # fmt: skip
     n_grad = info.n_steps
     tuning = it < warmup.tune

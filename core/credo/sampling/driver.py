@@ -135,9 +135,9 @@ def _validate(n_dim, init_positions, draws, tune, target_accept, max_treedepth, 
         raise ValueError(f"metric={metric!r}; expected 'diag' or 'dense'")
     if adaptation is not None and adaptation not in SCHEMES:
         raise ValueError(f"adaptation={adaptation!r}; expected one of {sorted(SCHEMES)}")
-    if metric == "dense" and adaptation == "nutpie":
+    if metric == "dense" and adaptation in ("nutpie", "pymc"):
         raise ValueError(
-            "adaptation='nutpie' adapts a diagonal metric; use adaptation='stan' with metric='dense'"
+            f"adaptation={adaptation!r} adapts a diagonal metric; use adaptation='stan' with metric='dense'"
         )
     others = np.empty(0, dtype=np.int64) if steps is None else plan_coordinates(steps)
     if idx is None:
@@ -206,8 +206,9 @@ def run_chains(
         Energy error that marks a divergence.
     metric : {"diag", "dense"}
         Diagonal or dense inverse mass matrix.
-    adaptation : {"nutpie", "stan"}, optional
-        Warm-up scheme; default ``"nutpie"`` for a diagonal metric, ``"stan"`` for a dense one.
+    adaptation : {"nutpie", "stan", "pymc"}, optional
+        Warm-up scheme (`credo.sampling.adapt.warmup`); default ``"nutpie"`` for a diagonal metric,
+        ``"stan"`` for a dense one. ``"pymc"`` is PyMC 5's ``init="jitter+adapt_diag"`` (diagonal only).
     idx : array_like of int, shape (m,), optional
         Sorted coordinates that NUTS moves (default all but those of ``steps``); the others stay at
         their initial values unless ``steps`` updates them. May be empty if ``steps`` is given.

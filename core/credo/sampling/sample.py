@@ -138,8 +138,10 @@ def sample(
         ``{"log_likelihood": True}`` adds the pointwise log-likelihood (for ``az.loo``).
     max_treedepth : int
         Maximum number of trajectory doublings (Stan's default 10).
-    adaptation : {"nutpie", "stan"}, optional
+    adaptation : {"nutpie", "stan", "pymc"}, optional
         Warm-up scheme; default the gradient-based one of nutpie for a diagonal mass matrix.
+        ``"stan"``: Stan's windowed adaptation (diagonal or dense); ``"pymc"``: PyMC 5's
+        ``init="jitter+adapt_diag"`` (variance of overlapping 101-draw windows, diagonal only).
     compute_convergence_checks : bool
         Compute R-hat/ESS/divergence warnings after sampling.
     var_names : list of str, optional

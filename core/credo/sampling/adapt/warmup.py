@@ -1,7 +1,7 @@
 """Warm-up controller: watches each transition and returns a new step size and metric.
 
 The sampler never knows it is tuning (STYLE.md section 1): `warmup_update` takes the state after a
-transition and its `NUTSInfo` and returns ``(warmup, step_size, inv_mass, inv_mass_chol)``. Two
+transition and its `NUTSInfo` and returns ``(warmup, step_size, inv_mass, inv_mass_chol)``. Three
 schemes share one state type, so the chain loop compiles once per metric shape:
 
 ``"stan"``
@@ -10,8 +10,14 @@ schemes share one state type, so the chain loop compiles once per metric shape:
 ``"nutpie"``
     nutpie's gradient-based diagonal metric with overlapping windows
     (`credo.sampling.adapt.nutpie`).
+``"pymc"``
+    PyMC 5's default ``init="jitter+adapt_diag"``: the variance of the draws of overlapping windows
+    of 101 iterations (`credo.sampling.adapt.pymc`), refreshed after every iteration from the 103rd
+    on; the step size starts at ``0.25 / m**0.25`` (no heuristic) and dual averaging runs over the
+    whole warm-up, never restarted; the tree depth is limited to 8 in the first 200 iterations
+    (`warmup_max_depth`).
 
-Both use dual averaging (`credo.sampling.adapt.step_size`) with ``gamma=0.05``, ``kappa=0.75``,
+All use dual averaging (`credo.sampling.adapt.step_size`) with ``gamma=0.05``, ``kappa=0.75``,
 ``t0=10`` and end warm-up at the averaged step size.
 """
 
@@ -37,6 +43,12 @@ from credo.sampling.adapt.nutpie import (
     NutpieWindows,
     nutpie_windows_update,
 )
+from credo.sampling.adapt.pymc import (
+    EARLY_DEPTH_ITERS,
+    EARLY_MAX_DEPTH,
+    PymcWindows,
+    pymc_windows_update,
+)
 from credo.sampling.adapt.stan import StanWindows, stan_window_schedule, stan_windows_update
 from credo.sampling.adapt.step_size import (
     DualAverageState,
@@ -45,10 +57,12 @@ from credo.sampling.adapt.step_size import (
     init_step_size,
 )
 
-__all__ = ["SCHEMES", "WarmupState", "warmup_init", "warmup_update"]
+__all__ = ["SCHEMES", "WarmupState", "warmup_init", "warmup_update", "warmup_max_depth"]
 
-SCHEMES = {"stan": 0, "nutpie": 1}
+SCHEMES = {"stan": 0, "nutpie": 1, "pymc": 2}
 _STAN = 0
+_PYMC = 2
+_PYMC_STEP_SCALE = 0.25  # PyMC BaseHMC(step_scale=0.25): initial step size 0.25 / m**0.25
 _NUTPIE_INITIAL_STEP = 0.1  # nuts-rs StepSizeSettings::initial_step
 _STAN_INITIAL_STEP = 1.0  # Stan's default stepsize
 _STAN_HEURISTIC_ACCEPT = 0.8  # hard-coded in Stan's init_stepsize
@@ -60,7 +74,7 @@ class WarmupState(NamedTuple):
     Attributes
     ----------
     scheme : int
-        ``SCHEMES["stan"]`` or ``SCHEMES["nutpie"]``.
+        A value of `SCHEMES`.
     tune : int
         Number of warm-up iterations.
     target_accept : float
@@ -70,6 +84,8 @@ class WarmupState(NamedTuple):
         Used by the Stan scheme (size-0 arrays otherwise).
     nutpie : NutpieWindows
         Used by the nutpie scheme (size-0 arrays otherwise).
+    pymc : PymcWindows
+        Used by the PyMC scheme (size-0 arrays otherwise).
     """
 
     scheme: int
@@ -78,6 +94,7 @@ class WarmupState(NamedTuple):
     step: DualAverageState
     stan: StanWindows
     nutpie: NutpieWindows
+    pymc: PymcWindows
 
 
 def _empty_estimator(m: int, shape: tuple[int, ...]) -> RunningVariance:
@@ -100,10 +117,11 @@ def warmup_init(
 
     Stan starts from the unit metric and step size 1; nutpie from ``1 / |grad|`` and step size
     0.1. Both then run Stan's step-size heuristic (nutpie with ``target_accept`` as threshold).
+    PyMC starts from the unit metric and step size ``0.25 / m**0.25`` without a heuristic.
 
     Parameters
     ----------
-    scheme : {"stan", "nutpie"}
+    scheme : {"stan", "nutpie", "pymc"}
     tune : int
         Number of warm-up iterations (>= 0).
     target_accept : float
@@ -130,25 +148,30 @@ def warmup_init(
     Raises
     ------
     ValueError
-        For an unknown ``scheme`` or ``dense=True`` with ``scheme="nutpie"``.
+        For an unknown ``scheme`` or ``dense=True`` with ``scheme`` "nutpie" or "pymc".
     """
     if scheme not in SCHEMES:
         raise ValueError(f"adaptation={scheme!r}; expected one of {sorted(SCHEMES)}")
-    if dense and scheme == "nutpie":
+    if dense and scheme != "stan":
         raise ValueError(
-            "adaptation='nutpie' adapts a diagonal metric; use adaptation='stan' with metric='dense'"
+            f"adaptation={scheme!r} adapts a diagonal metric; use adaptation='stan' with metric='dense'"
         )
     m = idx.shape[0]
     metric_shape = (m, m) if dense else (m,)
     q, g = position[idx], grad[idx]
+    stan = StanWindows(_empty_estimator(0, (0,)), np.empty(0, dtype=np.int64), 0, 0)
+    nutpie = NutpieWindows(*[_empty_estimator(0, (0,))] * 4, 0, 0, 0, True)
+    pymc = PymcWindows(_empty_estimator(0, (0,)), _empty_estimator(0, (0,)))
     if scheme == "stan":
         start, stop, ends = stan_window_schedule(tune)
         stan = StanWindows(_empty_estimator(m, metric_shape), ends, start, stop)
-        nutpie = NutpieWindows(*[_empty_estimator(0, (0,))] * 4, 0, 0, 0, True)
         inv_mass = np.eye(m) if dense else np.ones(m)
         start_step, threshold = _STAN_INITIAL_STEP, _STAN_HEURISTIC_ACCEPT
+    elif scheme == "pymc":
+        pymc = PymcWindows(_empty_estimator(m, (m,)), _empty_estimator(m, (m,)))
+        inv_mass = np.ones(m)
+        start_step, threshold = _PYMC_STEP_SCALE, None
     else:
-        stan = StanWindows(_empty_estimator(0, (0,)), np.empty(0, dtype=np.int64), 0, 0)
         estimators = []
         for value in (q, g, q, g):
             estimators.append(running_variance_add(_empty_estimator(m, (m,)), value))
@@ -158,14 +181,16 @@ def warmup_init(
         inv_mass = grad_init_inv_mass(g)
         start_step, threshold = _NUTPIE_INITIAL_STEP, target_accept
     chol = inv_mass_sqrt(inv_mass)
-    if m:
+    if not m:  # a compound run whose other steps move every coordinate: there is no step size
+        step_size, n_grad = np.nan, 0
+    elif threshold is None:  # PyMC: no heuristic
+        step_size, n_grad = start_step / m**0.25, 0
+    else:
         step_size, n_grad = init_step_size(
             position, logp, grad, logp_fn, idx, start_step, inv_mass, chol, rng, threshold
         )
-    else:  # a compound run whose other steps move every coordinate: there is no step size
-        step_size, n_grad = np.nan, 0
     warmup = WarmupState(
-        SCHEMES[scheme], int(tune), float(target_accept), dual_average_init(step_size), stan, nutpie
+        SCHEMES[scheme], int(tune), float(target_accept), dual_average_init(step_size), stan, nutpie, pymc
     )
     return warmup, step_size, inv_mass, chol, n_grad
 
@@ -188,9 +213,17 @@ def warmup_update(warmup, draw, position, logp, grad, info, step_size, inv_mass,
     step = warmup.step
     stan = warmup.stan
     nutpie = warmup.nutpie
+    pymc = warmup.pymc
     q = position[idx]
     n_grad = 0
-    if warmup.scheme == _STAN:
+    if warmup.scheme == _PYMC:
+        # BaseHMC.astep: dual averaging on mean_tree_accept, then the potential's update
+        step = dual_average_update(step, info.acceptance_rate, warmup.target_accept)
+        step_size = np.exp(step.log_step)
+        pymc, update, inv_mass = pymc_windows_update(pymc, draw, q, inv_mass)
+        if update:
+            inv_mass_chol = inv_mass_sqrt(inv_mass)
+    elif warmup.scheme == _STAN:
         step = dual_average_update(step, info.acceptance_rate, warmup.target_accept)
         step_size = np.exp(step.log_step)
         stan, closed = stan_windows_update(stan, draw, q)
@@ -224,5 +257,18 @@ def warmup_update(warmup, draw, position, logp, grad, info, step_size, inv_mass,
             step = dual_average_init(step_size)
     if draw == warmup.tune - 1:
         step_size = np.exp(step.log_step_bar)
-    new = WarmupState(warmup.scheme, warmup.tune, warmup.target_accept, step, stan, nutpie)
+    new = WarmupState(warmup.scheme, warmup.tune, warmup.target_accept, step, stan, nutpie, pymc)
     return new, step_size, inv_mass, inv_mass_chol, n_grad
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def warmup_max_depth(warmup, it, max_depth):
+    """Tree-depth limit of iteration ``it`` (0-based, counting warm-up).
+
+    ``max_depth``, except in the first 200 warm-up iterations of the PyMC scheme, where PyMC's NUTS
+    uses ``early_max_treedepth=8``. PyMC applies 8 even when ``max_treedepth`` is smaller; credo
+    takes the smaller of the two.
+    """
+    if warmup.scheme == _PYMC and it < EARLY_DEPTH_ITERS and it < warmup.tune:
+        return min(max_depth, EARLY_MAX_DEPTH)
+    return max_depth
