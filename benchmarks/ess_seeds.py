@@ -35,6 +35,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 _ACCEPT = {"credo": "acceptance_rate", "pymc": "acceptance_rate", "nutpie": "mean_tree_accept"}
 _DEPTH = {"credo": "tree_depth", "pymc": "tree_depth", "nutpie": "depth"}
+# PyMC's ``step_size`` after warm-up is the last warm-up iterate; it samples with ``step_size_bar``
+_STEP = {"credo": "step_size", "pymc": "step_size_bar", "nutpie": "step_size"}
 
 
 def _seeds(text: str) -> list[int]:
@@ -89,7 +91,7 @@ def summarise(framework: str, idata, grads: int) -> dict:
         "ess": per_var,
         "grads_warmup": grads - grads_draws,
         "grads_draws": grads_draws,
-        "step_size": [float(s) for s in stats["step_size"].values[:, -1]],
+        "step_size": [float(s) for s in stats[_STEP[framework]].values[:, -1]],
         "n_steps": float(stats["n_steps"].mean()),
         "tree_depth": float(stats[_DEPTH[framework]].mean()),
         "accept": float(stats[_ACCEPT[framework]].mean()),

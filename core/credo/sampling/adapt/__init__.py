@@ -1,4 +1,4 @@
-"""Warm-up adaptation of the NUTS step size and mass matrix (Stan's and nutpie's schemes)."""
+"""Warm-up adaptation of the NUTS step size and mass matrix (Stan's, nutpie's and PyMC's schemes)."""
 
 from credo.sampling.adapt.warmup import SCHEMES, WarmupState, warmup_init, warmup_update
 

@@ -14,9 +14,16 @@ The metric is therefore the unit matrix for the first 103 iterations, then refre
 iteration from the last 101-202 draws. The step size is never re-initialised when the metric changes
 (see `credo.sampling.adapt.warmup`).
 
-PyMC seeds the foreground with a prior of weight 10 (mean of the initial points, variance 1), but that
-estimator is swapped out at ``n = 101`` before its first use at ``n = 102``, so the prior never reaches
-the metric and credo does not carry it.
+Where credo differs from PyMC, and why:
+
+- PyMC seeds the foreground with a prior of weight 10 (mean of the initial points, variance 1), but
+  that estimator is swapped out at ``n = 101`` before its first use at ``n = 102``: the prior never
+  reaches the metric, so credo does not carry it.
+- The early tree-depth limit is ``min(8, max_treedepth)``; PyMC uses 8 even when ``max_treedepth`` is
+  smaller.
+- The transition is credo's NUTS (Stan's multinomial tree with the extra U-turn checks across joins),
+  which PyMC's ``_Tree`` also implements; PyMC's ``tree_depth`` statistic also counts a last doubling
+  that was rejected, credo's (as Stan's) does not, so PyMC reports ~0.25 more on the same trees.
 
 References
 ----------
