@@ -23,8 +23,9 @@ import time
 import numba as nb
 import numpy as np
 
-from credo.sampling import LOGP_GRAD_SIGNATURE, nuts_step, run_chains
+from credo.sampling import LOGP_GRAD_SIGNATURE, run_chains
 from credo.sampling.hamiltonian import eval_logp_grad
+from credo.sampling.nuts import nuts_transition, nuts_workspace
 from credo.sampling.targets import normal
 
 
@@ -42,10 +43,12 @@ _cfunc = nb.cfunc(LOGP_GRAD_SIGNATURE, nogil=True)(_std_normal_body)
 
 @nb.njit(nogil=True)
 def _loop_pointer(fn, x, g, idx, calls):
+    # position and gradient as rows of one work array, as the kernels hold them
+    W = np.stack((x, g))
     acc = 0.0
     for _ in range(calls):
-        x[0] += 1e-9
-        acc += eval_logp_grad(fn, x, g, x, g, idx)
+        W[0, 0] += 1e-9
+        acc += eval_logp_grad(fn, W, 0, 1, x, g, idx)
     return acc
 
 
@@ -81,10 +84,13 @@ def call_overhead(calls: int = 5_000_000) -> None:
 
 @nb.njit(nogil=True)
 def _nuts_loop(fn, x, logp, grad, step_size, inv_mass, rng, idx, transitions):
+    # as the chain loops run it: in place, on one workspace
+    x, grad = x.copy(), grad.copy()
+    work = nuts_workspace(idx.shape[0], x.shape[0], 10)
     n_steps = 0
     for _ in range(transitions):
-        x, logp, grad, info = nuts_step(x, logp, grad, fn, step_size, inv_mass, inv_mass, rng, idx,
-                                        10, 1000.0)  # fmt: skip
+        logp, info = nuts_transition(work, x, logp, grad, fn, step_size, inv_mass, inv_mass, rng, idx,
+                                     10, 1000.0)  # fmt: skip
         n_steps += info.n_steps
     return n_steps
 

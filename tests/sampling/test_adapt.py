@@ -87,6 +87,19 @@ def test_grad_based_estimate_is_exact_for_gaussian_draws():
     np.testing.assert_allclose(grad_based_inv_mass(draws, grads, np.ones(8)), var, rtol=1e-10)
 
 
+def test_grad_based_estimate_keeps_scale_of_a_constant_gradient():
+    # a coordinate no term depends on has a gradient that never varies: no scale, no ZeroDivisionError
+    x = np.random.default_rng(2).normal(size=(10, 2))
+    draws = RunningVariance(np.zeros(2), np.zeros(2), 0)
+    grads = RunningVariance(np.zeros(2), np.zeros(2), 0)
+    for row in x:
+        draws = running_variance_add(draws, row)
+        grads = running_variance_add(grads, np.array([-row[0], 0.0]))
+    out = np.array([3.0, 7.0])
+    assert grad_based_inv_mass(draws, grads, out) is out
+    np.testing.assert_allclose(out, [1.0, 7.0], rtol=1e-12)
+
+
 def test_nutpie_initial_metric_ignores_zero_gradients():
     np.testing.assert_array_equal(
         grad_init_inv_mass(np.array([-4.0, 0.0, np.nan, 1e-30, 0.5])), [0.25, 1.0, 1.0, 1e20, 2.0]

@@ -53,11 +53,12 @@ def test_leapfrog_matches_closed_form_on_quadratic(gauss3):
     half = p0 - 0.5 * e * prec @ (q0 - mu)
     q1 = q0 + e * inv_mass * half
     p1 = half - 0.5 * e * prec @ (q1 - mu)
-    q, p = q0.copy(), p0.copy()
-    _, g = eval_logp_grad(gauss3, q)
-    v = inv_mass * p
+    _, g = eval_logp_grad(gauss3, q0)
+    # position, momentum, gradient and velocity are rows of one work array
+    W = np.stack((q0, p0, g, inv_mass * p0))
     idx = np.arange(3)
-    lp, kinetic = leapfrog(gauss3, q, p, g, v, e, inv_mass, q.copy(), g.copy(), idx)
+    lp, kinetic = leapfrog(gauss3, W, 0, 1, 2, 3, e, inv_mass, q0.copy(), g.copy(), idx)
+    q, p, v = W[0], W[1], W[3]
     np.testing.assert_allclose(q, q1, rtol=1e-13)
     np.testing.assert_allclose(p, p1, rtol=1e-13)
     np.testing.assert_allclose(v, inv_mass * p1, rtol=1e-13)
@@ -71,13 +72,13 @@ def test_leapfrog_energy_error_is_second_order():
     idx = np.arange(1)
     max_errors = []
     for e in (0.1, 0.05):
-        q, p = np.array([1.0]), np.array([0.0])
+        q = np.array([1.0])
         lp, g = eval_logp_grad(fn, q)
-        v = p.copy()
+        W = np.stack((q, np.zeros(1), g, np.zeros(1)))
         H0 = -lp
         errs = []
         for _ in range(int(round(6.0 / e))):
-            lp, kinetic = leapfrog(fn, q, p, g, v, e, np.ones(1), q.copy(), g.copy(), idx)
+            lp, kinetic = leapfrog(fn, W, 0, 1, 2, 3, e, np.ones(1), q.copy(), g.copy(), idx)
             errs.append(abs(-lp + kinetic - H0))
         max_errors.append(max(errs))
     assert max_errors[0] < 0.01

@@ -16,7 +16,7 @@ import numpy as np
 from credo.sampling.adapt.warmup import warmup_max_depth, warmup_update
 from credo.sampling.clock import now
 from credo.sampling.compound import step_sweep
-from credo.sampling.nuts import nuts_step
+from credo.sampling.nuts import nuts_transition, nuts_workspace
 
 __all__ = [
     "NUTS_STAT_NAMES",
@@ -65,22 +65,23 @@ STAT_DTYPES = {
 # inlined into the chunk loops: as a call, passing the warm-up state in and out costs ~0.3 us per
 # iteration in reference counting of its arrays
 @nb.njit(cache=True, nogil=True, inline="always")
-def nuts_iteration(logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_chol, rng,
+def nuts_iteration(work, logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_chol, rng,
                    warmup, it, max_depth, max_energy_error, row):  # fmt: skip
-    """One NUTS transition at iteration ``it``, its statistics, and warm-up adaptation if ``it`` is a
-    warm-up iteration (``it < warmup.tune``).
+    """One NUTS transition at iteration ``it`` (`credo.sampling.nuts.nuts_transition` on the scratch
+    ``work``, updating ``position`` and ``grad`` in place), its statistics, and warm-up adaptation if
+    ``it`` is a warm-up iteration (``it < warmup.tune``).
 
-    Writes the `NUTS_STAT_NAMES` columns of ``row`` (a row of the stats array). Arguments are those of
-    `run_chunk`.
+    Writes the `NUTS_STAT_NAMES` columns of ``row`` (a row of the stats array). The other arguments
+    are those of `run_chunk`.
 
     Returns
     -------
     tuple
         ``(position, logp, grad, step_size, inv_mass, inv_mass_chol, warmup, n_grad_evals)``.
     """
-    position, logp, grad, info = nuts_step(position, logp, grad, logp_fn, step_size, inv_mass,
-                                           inv_mass_chol, rng, idx, warmup_max_depth(warmup, it, max_depth),
-                                           max_energy_error)  # fmt: skip
+    logp, info = nuts_transition(work, position, logp, grad, logp_fn, step_size, inv_mass, inv_mass_chol,
+                                 rng, idx, warmup_max_depth(warmup, it, max_depth),
+                                 max_energy_error)  # fmt: skip
     n_grad = info.n_steps
     tuning = it < warmup.tune
     row[0] = logp
@@ -119,7 +120,7 @@ def run_chunk(logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_
     idx : ndarray of int64, shape (m,)
         Coordinates moved by NUTS.
     position, logp, grad : ndarray (n_dim,), float, ndarray (n_dim,)
-        Current state.
+        Current state; ``position`` and ``grad`` are updated in place (and returned).
     step_size : float
     inv_mass, inv_mass_chol : ndarray, shape (m,) or (m, m)
     rng : numpy.random.Generator
@@ -138,11 +139,12 @@ def run_chunk(logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_
     """
     n_grad = 0
     clock = np.empty(2, dtype=np.int64)
+    work = nuts_workspace(idx.shape[0], position.shape[0], max_depth)
     for k in range(draws_out.shape[0]):
         start = now(clock)
         row = stats_out[k]
         position, logp, grad, step_size, inv_mass, inv_mass_chol, warmup, extra = nuts_iteration(
-            logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_chol, rng, warmup,
+            work, logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_chol, rng, warmup,
             first + k, max_depth, max_energy_error, row,
         )  # fmt: skip
         n_grad += extra
@@ -186,13 +188,14 @@ def run_compound_chunk(logp_fn, logp_only_fn, idx, plan, position, logp, grad, s
     n_grad = 0
     clock = np.empty(2, dtype=np.int64)
     m = idx.shape[0]
+    work = nuts_workspace(m, position.shape[0], max_depth)
     for k in range(draws_out.shape[0]):
         start = now(clock)
         it = first + k
         row = stats_out[k]
         if m > 0:
             position, logp, grad, step_size, inv_mass, inv_mass_chol, warmup, extra = nuts_iteration(
-                logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_chol, rng, warmup,
+                work, logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_chol, rng, warmup,
                 it, max_depth, max_energy_error, row,
             )  # fmt: skip
             n_grad += extra

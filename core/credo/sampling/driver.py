@@ -2,7 +2,8 @@
 
 Each chain owns a `numpy.random.Generator` spawned from one `numpy.random.SeedSequence`, so a run
 is reproducible from its seed whatever the number of threads or the chunk sizes. Chains advance in
-chunks of draws sized to take about ``chunk_seconds``; between chunks the main thread refreshes the
+chunks of draws sized to take about ``chunk_seconds``, each chunk on whichever worker thread is free
+(`_Schedule`); between chunks the main thread refreshes the
 progress bars and a KeyboardInterrupt stops every chain after its current chunk, returning what was
 drawn (truncated to the shortest chain) with ``interrupted=True``.
 """
@@ -86,7 +87,8 @@ class ChainResults:
 
 
 class _Chain:
-    """Mutable bookkeeping of one chain on its worker thread (the kernels themselves are pure)."""
+    """Mutable bookkeeping and sampler state of one chain between chunks (the kernels themselves are
+    pure); one worker thread at a time advances it."""
 
     def __init__(self, chain: int, tune: int, draws: int, n_dim: int, n_stats: int, keep_warmup: bool):
         self.chain = chain
@@ -102,7 +104,11 @@ class _Chain:
         self.stats = np.zeros((draws, n_stats))
         self.warmup_draws = np.empty((tune, n_dim)) if keep_warmup else None
         self.warmup_stats = np.zeros((tune, n_stats))
-        self.inv_mass = None
+        # the sampler's state between chunks, set when the chain starts (`run_chains`)
+        self.size = 1
+        self.warmup = self.inv_mass = self.chol = self.plan = None
+        self.position = self.grad = None
+        self.logp = float("nan")
 
     def progress(self, tune: int) -> ChainProgress:
         return ChainProgress(
@@ -113,6 +119,40 @@ class _Chain:
             self.divergences,
             self.step_size,
         )
+
+
+class _Schedule:
+    """Hands chains to worker threads one chunk at a time, the least advanced idle chain first.
+
+    With more chains than threads (4 chains on 2 cores) a thread that finishes a chunk takes
+    whichever chain is behind, so every thread stays busy until the last chunks, however the
+    chains' speeds differ; a thread per chain run to its end would idle while the slowest finished.
+    """
+
+    def __init__(self, chains: list[_Chain]):
+        self._chains = chains
+        self._busy = [False] * len(chains)
+        self._cond = threading.Condition()
+
+    def take(self, stop: threading.Event) -> _Chain | None:
+        """The next chain to advance (marked busy), or None when all are done or ``stop`` is set."""
+        with self._cond:
+            while not stop.is_set():
+                idle = [ch for ch, busy in zip(self._chains, self._busy) if not busy
+                        and ch.iteration < ch.total]  # fmt: skip
+                if idle:
+                    ch = min(idle, key=lambda ch: ch.iteration)
+                    self._busy[ch.chain] = True
+                    return ch
+                if not any(self._busy):
+                    return None
+                self._cond.wait()
+            return None
+
+    def give_back(self, ch: _Chain) -> None:
+        with self._cond:
+            self._busy[ch.chain] = False
+            self._cond.notify_all()
 
 
 def _validate(n_dim, init_positions, draws, tune, target_accept, max_treedepth, metric,
@@ -183,8 +223,8 @@ def run_chains(
     progress_callback: Callable[[list[ChainProgress]], None] | None = None,
     chunk_seconds: float = 0.1,
 ) -> ChainResults:
-    """Sample with NUTS, or a compound of NUTS, Metropolis and slice steps: warm-up then draws, one
-    thread per chain.
+    """Sample with NUTS, or a compound of NUTS, Metropolis and slice steps: warm-up then draws, the
+    chains' chunks shared among ``cores`` threads.
 
     Parameters
     ----------
@@ -267,58 +307,71 @@ def run_chains(
     n_stats = len(STAT_NAMES) + (0 if steps is None else len(STEP_STAT_NAMES))
     chains = [_Chain(c, tune, draws, n_dim, n_stats, keep_warmup) for c in range(n_chains)]
     stop = threading.Event()
+    schedule = _Schedule(chains)
 
-    def work(c: int) -> None:
-        ch, rng = chains[c], rngs[c]
+    def start(ch: _Chain) -> None:
+        c = ch.chain
         warmup, step_size, inv_mass, chol, n_grad = warmup_init(
-            adaptation, tune, target_accept, dense, init[c], logps[c], grads[c], fn, idx, rng
+            adaptation, tune, target_accept, dense, init[c], logps[c], grads[c], fn, idx, rngs[c]
         )
         if idx.size:
             _check_step_size(step_size, c)
-        ch.step_size, ch.n_grad, ch.inv_mass = step_size, n_grad, inv_mass
-        plan = None if steps is None else copy_plan(steps)
-        position, logp, grad = init[c].copy(), float(logps[c]), grads[c].copy()
-        size = 1
-        while ch.iteration < ch.total and not stop.is_set():
-            it = ch.iteration
-            tuning = it < tune
-            size = min(size, (tune if tuning else ch.total) - it)
-            if tuning:
-                lo = it
-                out = (ch.warmup_draws[lo : lo + size] if keep_warmup
-                       else np.empty((size, n_dim)))  # fmt: skip
-                stats = ch.warmup_stats[lo : lo + size]
-            else:
-                lo = it - tune
-                out, stats = ch.draws[lo : lo + size], ch.stats[lo : lo + size]
-            t0 = time.perf_counter()
-            if plan is None:
-                position, logp, grad, step_size, inv_mass, chol, warmup, n_grad = run_chunk(
-                    fn, idx, position, logp, grad, step_size, inv_mass, chol, rng, warmup, it,
-                    max_treedepth, max_energy_error, out, stats,
-                )  # fmt: skip
-            else:
-                position, logp, grad, step_size, inv_mass, chol, warmup, n_grad = run_compound_chunk(
-                    fn, fn_only, idx, plan, position, logp, grad, step_size, inv_mass, chol, rng,
-                    warmup, it, max_treedepth, max_energy_error, out, stats,
-                )  # fmt: skip
-            dt = time.perf_counter() - t0
-            if tuning:
-                ch.tune_seconds += dt
-            else:
-                ch.draw_seconds += dt
-            ch.n_grad += n_grad
-            ch.divergences += int(stats[:, 1].sum())
-            ch.step_size, ch.inv_mass = step_size, inv_mass
-            ch.iteration = it + size
-            # aim at chunk_seconds per call, growing at most 4-fold as tree sizes change in warm-up
-            size = max(1, min(4 * size, int(size * chunk_seconds / max(dt, 1e-9))))
+        ch.step_size, ch.n_grad, ch.inv_mass, ch.chol, ch.warmup = step_size, n_grad, inv_mass, chol, warmup
+        ch.plan = None if steps is None else copy_plan(steps)
+        ch.position, ch.logp, ch.grad = init[c].copy(), float(logps[c]), grads[c].copy()
+
+    def advance(ch: _Chain) -> None:
+        """One chunk of iterations of chain ``ch`` (its first call initialises it)."""
+        if ch.warmup is None:
+            start(ch)
+        it, rng = ch.iteration, rngs[ch.chain]
+        tuning = it < tune
+        size = min(ch.size, (tune if tuning else ch.total) - it)
+        if tuning:
+            out = (ch.warmup_draws[it : it + size] if keep_warmup
+                   else np.empty((size, n_dim)))  # fmt: skip
+            stats = ch.warmup_stats[it : it + size]
+        else:
+            out, stats = ch.draws[it - tune : it - tune + size], ch.stats[it - tune : it - tune + size]
+        t0 = time.perf_counter()
+        if ch.plan is None:
+            state = run_chunk(
+                fn, idx, ch.position, ch.logp, ch.grad, ch.step_size, ch.inv_mass, ch.chol, rng,
+                ch.warmup, it, max_treedepth, max_energy_error, out, stats,
+            )  # fmt: skip
+        else:
+            state = run_compound_chunk(
+                fn, fn_only, idx, ch.plan, ch.position, ch.logp, ch.grad, ch.step_size, ch.inv_mass,
+                ch.chol, rng, ch.warmup, it, max_treedepth, max_energy_error, out, stats,
+            )  # fmt: skip
+        dt = time.perf_counter() - t0
+        ch.position, ch.logp, ch.grad, ch.step_size, ch.inv_mass, ch.chol, ch.warmup, n_grad = state
+        if tuning:
+            ch.tune_seconds += dt
+        else:
+            ch.draw_seconds += dt
+        ch.n_grad += n_grad
+        ch.divergences += int(stats[:, 1].sum())
+        ch.iteration = it + size
+        # aim at chunk_seconds per call, growing at most 4-fold as tree sizes change in warm-up
+        ch.size = max(1, min(4 * size, int(size * chunk_seconds / max(dt, 1e-9))))
+
+    def work() -> None:
+        while (ch := schedule.take(stop)) is not None:
+            try:
+                advance(ch)
+            except BaseException:
+                stop.set()
+                raise
+            finally:
+                schedule.give_back(ch)
 
     bars = ProgressBars(n_chains, tune + draws) if progressbar else None
     t_init = time.perf_counter() - t_start
     interrupted = False
-    with ThreadPoolExecutor(max_workers=cores or min(n_chains, os.cpu_count() or 1)) as pool:
-        futures = [pool.submit(work, c) for c in range(n_chains)]
+    n_threads = min(n_chains, cores or os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=n_threads) as pool:
+        futures = [pool.submit(work) for _ in range(n_threads)]
         try:
             pending = futures
             while pending:

@@ -19,26 +19,43 @@ from __future__ import annotations
 
 import numba as nb
 import numpy as np
+from numba import types
+from numba.extending import intrinsic
 
 __all__ = ["eval_logp_grad", "velocity", "kinetic_energy", "draw_momentum", "leapfrog"]
 
 
+@intrinsic
+def _row_pointer(typingctx, matrix, row):
+    """Pointer to row ``row`` of a C-contiguous 2-d float64 array, without the array view (and its
+    reference counting) that ``matrix[row].ctypes`` would make."""
+    sig = types.CPointer(types.float64)(matrix, row)
+
+    def codegen(context, builder, signature, args):
+        array = context.make_array(signature.args[0])(context, builder, args[0])
+        n_cols = builder.extract_value(array.shape, 1)
+        return builder.gep(array.data, [builder.mul(args[1], n_cols)])
+
+    return sig, codegen
+
+
 @nb.njit(cache=True, nogil=True)
-def eval_logp_grad(logp_fn, q, grad, q_full, grad_full, idx):
-    """Log-density at the moved coordinates ``q`` (shape (m,)); writes their gradient to ``grad``.
+def eval_logp_grad(logp_fn, W, r_q, r_g, q_full, grad_full, idx):
+    """Log-density at the moved coordinates in row ``r_q`` of ``W`` (shape (rows, m)); writes their
+    gradient to row ``r_g``.
 
     ``q_full`` and ``grad_full`` (shape (n_dim,)) are scratch holding the fixed coordinates. NaN and
     ``+inf`` are returned as ``-inf`` so that callers see every invalid point the same way.
     """
-    m = q.shape[0]
+    m = W.shape[1]
     if m == q_full.shape[0]:
-        logp = logp_fn(q.ctypes, grad.ctypes, m)
+        logp = logp_fn(_row_pointer(W, r_q), _row_pointer(W, r_g), m)
     else:
         for k in range(m):
-            q_full[idx[k]] = q[k]
+            q_full[idx[k]] = W[r_q, k]
         logp = logp_fn(q_full.ctypes, grad_full.ctypes, q_full.shape[0])
         for k in range(m):
-            grad[k] = grad_full[idx[k]]
+            W[r_g, k] = grad_full[idx[k]]
     if not logp < np.inf:
         return -np.inf
     return logp
@@ -57,6 +74,16 @@ def velocity(inv_mass, p, out):
             for j in range(m):
                 acc += inv_mass[i, j] * p[j]
             out[i] = acc
+
+
+@nb.njit(cache=True, nogil=True)
+def _row_velocity(inv_mass, W, r_p, r_v):
+    """`velocity` of a dense metric between rows ``r_p`` and ``r_v`` of ``W``."""
+    for i in range(W.shape[1]):
+        acc = 0.0
+        for j in range(W.shape[1]):
+            acc += inv_mass[i, j] * W[r_p, j]
+        W[r_v, i] = acc
 
 
 @nb.njit(cache=True, nogil=True, fastmath={"reassoc"})
@@ -93,12 +120,24 @@ def draw_momentum(inv_mass_chol, rng, out):
             out[i] = acc / inv_mass_chol[i, i]
 
 
+@nb.njit(cache=True, nogil=True, fastmath={"reassoc"})
+def _row_dot(W, a, b):
+    # rows of one array: see kinetic_energy for the reassociation
+    acc = 0.0
+    for i in range(W.shape[1]):
+        acc += W[a, i] * W[b, i]
+    return acc
+
+
 @nb.njit(cache=True, nogil=True)
-def leapfrog(logp_fn, q, p, grad, v, step, inv_mass, q_full, grad_full, idx):
-    """One leapfrog step of signed size ``step`` from ``(q, p)``, in place.
+def leapfrog(logp_fn, W, r_q, r_p, r_g, r_v, step, inv_mass, q_full, grad_full, idx):
+    """One leapfrog step of signed size ``step`` from the position and momentum in rows ``r_q``,
+    ``r_p`` of ``W`` (shape (rows, m)), in place.
 
     Half step in momentum, full step in position, half step in momentum (velocity Verlet, Stan's
-    ``expl_leapfrog``); ``grad`` and ``v = M^-1 p`` are left consistent with the new state.
+    ``expl_leapfrog``); the gradient (row ``r_g``) and the velocity ``M^-1 p`` (row ``r_v``) are left
+    consistent with the new state. Vectors are rows of one work array, passed by number, so that a
+    step creates no array views (each costs two atomic reference-count updates).
 
     Returns
     -------
@@ -107,27 +146,27 @@ def leapfrog(logp_fn, q, p, grad, v, step, inv_mass, q_full, grad_full, idx):
     kinetic : float
         Kinetic energy at the new momentum.
     """
-    m = q.shape[0]
+    m = W.shape[1]
     half = 0.5 * step
     # loops are fused for the diagonal metric: one pass per half step instead of three; the velocity
     # at the half step is not stored (the second half step overwrites it)
     if inv_mass.ndim == 1:
         for i in range(m):
-            p[i] += half * grad[i]
-            q[i] += step * (inv_mass[i] * p[i])
+            W[r_p, i] += half * W[r_g, i]
+            W[r_q, i] += step * (inv_mass[i] * W[r_p, i])
     else:
         for i in range(m):
-            p[i] += half * grad[i]
-        velocity(inv_mass, p, v)
+            W[r_p, i] += half * W[r_g, i]
+        _row_velocity(inv_mass, W, r_p, r_v)
         for i in range(m):
-            q[i] += step * v[i]
-    logp = eval_logp_grad(logp_fn, q, grad, q_full, grad_full, idx)
+            W[r_q, i] += step * W[r_v, i]
+    logp = eval_logp_grad(logp_fn, W, r_q, r_g, q_full, grad_full, idx)
     if inv_mass.ndim == 1:
         for i in range(m):
-            p[i] += half * grad[i]
-            v[i] = inv_mass[i] * p[i]
+            W[r_p, i] += half * W[r_g, i]
+            W[r_v, i] = inv_mass[i] * W[r_p, i]
     else:
         for i in range(m):
-            p[i] += half * grad[i]
-        velocity(inv_mass, p, v)
-    return logp, kinetic_energy(p, v)
+            W[r_p, i] += half * W[r_g, i]
+        _row_velocity(inv_mass, W, r_p, r_v)
+    return logp, 0.5 * _row_dot(W, r_p, r_v)

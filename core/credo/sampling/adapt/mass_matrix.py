@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 import numba as nb
 import numpy as np
+from numba.extending import overload
 
 __all__ = [
     "RunningVariance",
@@ -54,7 +55,7 @@ class RunningVariance(NamedTuple):
     count: int
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def running_variance_init(mean, m2):
     """Empty the accumulator whose arrays are ``mean`` and ``m2`` (zeroed in place)."""
     mean[:] = 0.0
@@ -62,16 +63,27 @@ def running_variance_init(mean, m2):
     return RunningVariance(mean, m2, 0)
 
 
-@nb.njit(cache=True, nogil=True)
 def _welford_add(mean, m2, x, count):
-    # m2 must be an argument for Numba to prune the branch on its ndim at compile time
-    m = x.shape[0]
+    """Add ``x`` as the ``count``-th draw to ``mean`` and ``m2`` in place (Numba only)."""
+    raise NotImplementedError("_welford_add runs in Numba code only")
+
+
+# an overload, specialised on the type of m2 when typed, so that it can be inlined (a call costs two
+# atomic reference-count updates per array argument, after every warm-up draw)
+@overload(_welford_add, inline="always", jit_options={"cache": True, "nogil": True})
+def _welford_add_impl(mean, m2, x, count):
     if m2.ndim == 1:
-        for i in range(m):
-            delta = x[i] - mean[i]
-            mean[i] += delta / count
-            m2[i] += delta * (x[i] - mean[i])
-    else:
+
+        def diagonal(mean, m2, x, count):
+            for i in range(x.shape[0]):
+                delta = x[i] - mean[i]
+                mean[i] += delta / count
+                m2[i] += delta * (x[i] - mean[i])
+
+        return diagonal
+
+    def dense(mean, m2, x, count):
+        m = x.shape[0]
         delta = x - mean
         for i in range(m):
             mean[i] += delta[i] / count
@@ -80,8 +92,10 @@ def _welford_add(mean, m2, x, count):
             for j in range(m):
                 m2[i, j] += d * delta[j]
 
+    return dense
 
-@nb.njit(cache=True, nogil=True)
+
+@nb.njit(cache=True, nogil=True, inline="always")
 def running_variance_add(est, x):
     """Add the draw ``x`` (shape (m,)) to the accumulator; arrays are updated in place."""
     count = est.count + 1
@@ -119,17 +133,19 @@ def stan_inv_mass(est):
 
 
 @nb.njit(cache=True, nogil=True)
-def grad_based_inv_mass(draws, grads, previous):
-    """nutpie's diagonal ``sqrt(var(draws) / var(grads))``, clamped to [1e-20, 1e20].
+def grad_based_inv_mass(draws, grads, out):
+    """nutpie's diagonal ``sqrt(var(draws) / var(grads))``, clamped to [1e-20, 1e20], into ``out``.
 
     ``draws`` and ``grads`` hold the same number of samples, so their ``m2`` sums are used without
-    normalising. Entries that are not finite or zero keep their ``previous`` value.
+    normalising. Entries that are not finite or zero keep the value ``out`` holds (the previous
+    metric). Returns ``out``, updated in place: warm-up refreshes the metric after every draw.
     """
-    out = previous.copy()
     for i in range(out.shape[0]):
-        value = np.sqrt(draws.m2[i] / grads.m2[i])
-        if np.isfinite(value) and value > 0.0:
-            out[i] = min(max(value, _LOWER), _UPPER)
+        # a gradient that never varied (a coordinate no term of the density depends on) has no scale
+        if grads.m2[i] > 0.0:
+            value = np.sqrt(draws.m2[i] / grads.m2[i])
+            if np.isfinite(value) and value > 0.0:
+                out[i] = min(max(value, _LOWER), _UPPER)
     return out
 
 

@@ -64,7 +64,7 @@ class NutpieWindows(NamedTuple):
     initial_metric: bool
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def nutpie_windows_update(windows, draw, q, g, diverging, index_in_trajectory):
     """Record warm-up iteration ``draw`` (position ``q``, gradient ``g`` at moved coordinates).
 

@@ -83,7 +83,7 @@ def stan_window_schedule(
     return init_buffer, stop, np.array(ends, dtype=np.int64)
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def stan_windows_update(windows, draw, q):
     """Record warm-up iteration ``draw`` at moved coordinates ``q``; say whether a window closed.
 

@@ -51,7 +51,7 @@ def dual_average_init(step_size):
     return DualAverageState(log_step, log_step, 0.0, np.log(10.0 * step_size), 0)
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def dual_average_update(state, accept_stat, target_accept, gamma=0.05, kappa=0.75, t0=10.0):
     """One dual-averaging update from the acceptance statistic of the last transition.
 
@@ -81,15 +81,17 @@ def dual_average_update(state, accept_stat, target_accept, gamma=0.05, kappa=0.7
 
 @nb.njit(cache=True, nogil=True)
 def _one_step_log_accept(position, logp, grad, logp_fn, idx, step_size, inv_mass, inv_mass_chol,
-                         rng, q, p, g, v, q_full, grad_full):  # fmt: skip
-    """``H0 - H`` after one leapfrog step from ``position`` with a fresh momentum."""
+                         rng, work, q_full, grad_full):  # fmt: skip
+    """``H0 - H`` after one leapfrog step from ``position`` with a fresh momentum; ``work`` holds
+    position, momentum, gradient and velocity in its rows 0-3."""
     for k in range(idx.shape[0]):
-        q[k] = position[idx[k]]
-        g[k] = grad[idx[k]]
+        work[0, k] = position[idx[k]]
+        work[2, k] = grad[idx[k]]
+    p, v = work[1], work[3]
     draw_momentum(inv_mass_chol, rng, p)
     velocity(inv_mass, p, v)
     H0 = -logp + kinetic_energy(p, v)
-    new_logp, kinetic = leapfrog(logp_fn, q, p, g, v, step_size, inv_mass, q_full, grad_full, idx)
+    new_logp, kinetic = leapfrog(logp_fn, work, 0, 1, 2, 3, step_size, inv_mass, q_full, grad_full, idx)
     h = -new_logp + kinetic
     if np.isnan(h):
         return -np.inf
@@ -129,17 +131,16 @@ def init_step_size(position, logp, grad, logp_fn, idx, step_size, inv_mass, inv_
     """
     m = idx.shape[0]
     work = np.empty((4, m))
-    q, p, g, v = work[0], work[1], work[2], work[3]
     q_full = position.copy()
     grad_full = grad.copy()
     log_threshold = np.log(accept_threshold)
     delta = _one_step_log_accept(position, logp, grad, logp_fn, idx, step_size, inv_mass,
-                                 inv_mass_chol, rng, q, p, g, v, q_full, grad_full)  # fmt: skip
+                                 inv_mass_chol, rng, work, q_full, grad_full)  # fmt: skip
     n_steps = 1
     direction = 1 if delta > log_threshold else -1
     while 1e-10 <= step_size <= 1e7:
         delta = _one_step_log_accept(position, logp, grad, logp_fn, idx, step_size, inv_mass,
-                                     inv_mass_chol, rng, q, p, g, v, q_full, grad_full)  # fmt: skip
+                                     inv_mass_chol, rng, work, q_full, grad_full)  # fmt: skip
         n_steps += 1
         if direction == 1 and not delta > log_threshold:
             break

@@ -195,7 +195,7 @@ def warmup_init(
     return warmup, step_size, inv_mass, chol, n_grad
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def warmup_update(warmup, draw, position, logp, grad, info, step_size, inv_mass, inv_mass_chol,
                   logp_fn, idx, rng):  # fmt: skip
     """Adapt after warm-up iteration ``draw`` (0-based) that produced ``position`` and ``info``.
@@ -214,7 +214,9 @@ def warmup_update(warmup, draw, position, logp, grad, info, step_size, inv_mass,
     stan = warmup.stan
     nutpie = warmup.nutpie
     pymc = warmup.pymc
-    q = position[idx]
+    # no copies when NUTS moves every coordinate: this runs after every warm-up transition
+    full = idx.shape[0] == position.shape[0]
+    q = position if full else position[idx]
     n_grad = 0
     if warmup.scheme == _PYMC:
         # BaseHMC.astep: dual averaging on mean_tree_accept, then the potential's update
@@ -240,11 +242,14 @@ def warmup_update(warmup, draw, position, logp, grad, info, step_size, inv_mass,
         late = True
         update = False
         if draw < nutpie.final_start:
-            nutpie, update, late = nutpie_windows_update(nutpie, draw, q, grad[idx],
-                                                         info.diverging, info.index_in_trajectory)
+            g = grad if full else grad[idx]
+            nutpie, update, late = nutpie_windows_update(nutpie, draw, q, g, info.diverging,
+                                                         info.index_in_trajectory)  # fmt: skip
             if update:
-                inv_mass = grad_based_inv_mass(nutpie.draws, nutpie.grads, inv_mass)
-                inv_mass_chol = inv_mass_sqrt(inv_mass)
+                # in place: the chain owns its metric arrays (the transition that used them is over)
+                grad_based_inv_mass(nutpie.draws, nutpie.grads, inv_mass)
+                for i in range(inv_mass.shape[0]):
+                    inv_mass_chol[i] = np.sqrt(inv_mass[i])
         accept = info.acceptance_rate_sym if late else info.acceptance_rate
         step = dual_average_update(step, accept, warmup.target_accept)
         step_size = np.exp(step.log_step)
