@@ -373,16 +373,15 @@ def nuts_transition(
     for k in range(m):
         W[_Q_FWD, k] = position[idx[k]]
         W[_G_FWD, k] = grad[idx[k]]
-    p_fwd, v_fwd = W[_P_FWD], W[_V_FWD]
-    draw_momentum(inv_mass_chol, rng, p_fwd)
-    velocity(inv_mass, p_fwd, v_fwd)
+    draw_momentum(inv_mass_chol, rng, W[_P_FWD])
+    velocity(inv_mass, W, _P_FWD, _V_FWD)
     for k in range(m):
         W[_Q_BCK, k] = W[_Q_SAMPLE, k] = W[_Q_FWD, k]
         W[_G_BCK, k] = W[_G_SAMPLE, k] = W[_G_FWD, k]
         W[_P_BCK, k] = W[_RHO, k] = W[_P_FWD, k]
         W[_V_BCK, k] = W[_V_FWD, k]
 
-    H0 = -logp + kinetic_energy(p_fwd, v_fwd)
+    H0 = -logp + kinetic_energy(W, _P_FWD, _V_FWD)
     logp_fwd = logp
     logp_bck = logp
     logp_sample = logp

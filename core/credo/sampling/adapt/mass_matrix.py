@@ -31,6 +31,7 @@ __all__ = [
     "grad_based_inv_mass",
     "grad_init_inv_mass",
     "inv_mass_sqrt",
+    "diag_sqrt_into",
 ]
 
 _LOWER = 1e-20
@@ -162,6 +163,13 @@ def grad_init_inv_mass(grad):
         g = abs(grad[i])
         out[i] = 1.0 / min(max(g, _LOWER), _UPPER) if 0.0 < g < np.inf else 1.0
     return out
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def diag_sqrt_into(inv_mass, out):
+    """``out = sqrt(inv_mass)`` for a diagonal metric, in place (warm-up refreshes it every draw)."""
+    for i in range(inv_mass.shape[0]):
+        out[i] = np.sqrt(inv_mass[i])
 
 
 @nb.njit(cache=True, nogil=True)

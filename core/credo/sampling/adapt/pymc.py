@@ -70,13 +70,12 @@ class PymcWindows(NamedTuple):
 
 
 @nb.njit(cache=True, nogil=True)
-def pymc_inv_mass(est, previous):
-    """PyMC's ``_WeightedVariance.current_variance``: ``m2 / count``, clipped to [1e-12, 1e12].
-
-    Returns a new array like ``previous`` (shape (m,); taking its type lets the warm-up controller
-    compile for a dense metric too, where this scheme never runs). Requires ``est.count >= 1``.
+def pymc_inv_mass(est, out):
+    """PyMC's ``_WeightedVariance.current_variance``: ``m2 / count``, clipped to [1e-12, 1e12], into
+    ``out`` (shape (m,); taking its type lets the warm-up controller compile for a dense metric too,
+    where this scheme never runs). Returns ``out``, updated in place: the metric is refreshed after
+    every warm-up draw. Requires ``est.count >= 1``.
     """
-    out = previous.copy()
     for i in range(est.m2.shape[0]):
         out[i] = min(max(est.m2[i] / est.count, _LOWER), _UPPER)
     return out
@@ -92,8 +91,8 @@ def pymc_windows_update(windows, draw, q, inv_mass):
     update : bool
         True when the metric changed (``draw > 101``).
     inv_mass : ndarray, shape (m,)
-        The new metric if ``update`` (the foreground's variance, read before a switch at this
-        iteration as in PyMC), else the input array.
+        The input array, holding the new metric if ``update`` (the foreground's variance, read
+        before a switch at this iteration as in PyMC).
     """
     fg, bg = windows.foreground, windows.background
     if draw > DISCARD_WINDOW:

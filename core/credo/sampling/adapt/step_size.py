@@ -87,10 +87,9 @@ def _one_step_log_accept(position, logp, grad, logp_fn, idx, step_size, inv_mass
     for k in range(idx.shape[0]):
         work[0, k] = position[idx[k]]
         work[2, k] = grad[idx[k]]
-    p, v = work[1], work[3]
-    draw_momentum(inv_mass_chol, rng, p)
-    velocity(inv_mass, p, v)
-    H0 = -logp + kinetic_energy(p, v)
+    draw_momentum(inv_mass_chol, rng, work[1])
+    velocity(inv_mass, work, 1, 3)
+    H0 = -logp + kinetic_energy(work, 1, 3)
     new_logp, kinetic = leapfrog(logp_fn, work, 0, 1, 2, 3, step_size, inv_mass, q_full, grad_full, idx)
     h = -new_logp + kinetic
     if np.isnan(h):

@@ -30,6 +30,7 @@ import numpy as np
 
 from credo.sampling.adapt.mass_matrix import (
     RunningVariance,
+    diag_sqrt_into,
     grad_based_inv_mass,
     grad_init_inv_mass,
     inv_mass_sqrt,
@@ -223,7 +224,7 @@ def warmup_update(warmup, draw, position, logp, grad, info, step_size, inv_mass,
         step_size = np.exp(step.log_step)
         pymc, update, inv_mass = pymc_windows_update(pymc, draw, q, inv_mass)
         if update:
-            inv_mass_chol = inv_mass_sqrt(inv_mass)
+            diag_sqrt_into(inv_mass, inv_mass_chol)
     elif warmup.scheme == _STAN:
         step = dual_average_update(step, info.acceptance_rate, warmup.target_accept)
         step_size = np.exp(step.log_step)
@@ -247,8 +248,7 @@ def warmup_update(warmup, draw, position, logp, grad, info, step_size, inv_mass,
             if update:
                 # in place: the chain owns its metric arrays (the transition that used them is over)
                 grad_based_inv_mass(nutpie.draws, nutpie.grads, inv_mass)
-                for i in range(inv_mass.shape[0]):
-                    inv_mass_chol[i] = np.sqrt(inv_mass[i])
+                diag_sqrt_into(inv_mass, inv_mass_chol)
         accept = info.acceptance_rate_sym if late else info.acceptance_rate
         step = dual_average_update(step, accept, warmup.target_accept)
         step_size = np.exp(step.log_step)
