@@ -27,7 +27,7 @@ from typing import NamedTuple
 import numba as nb
 import numpy as np
 
-from credo.sampling.hamiltonian import draw_momentum, kinetic_energy, leapfrog, velocity
+from credo.sampling.hamiltonian import draw_momentum, kinetic_energy, leapfrog, row_pointer, velocity
 
 __all__ = ["NUTSInfo", "nuts_step", "nuts_transition", "nuts_workspace"]
 
@@ -72,20 +72,39 @@ class NUTSInfo(NamedTuple):
     index_in_trajectory: int
 
 
+# Multinomial weights exp(H0 - H) are summed as plain floats ``w``, which needs no exp or log per
+# merge (they were a fifth of the sampler's own time at 10 dimensions); ``lw``, the log weight, is
+# kept where ``w`` cannot hold the weight (0, subnormal or inf after an energy error beyond ~700) and
+# is NaN where ``log(w)`` is exact.
+_TINY = np.finfo(np.float64).tiny
+
+
 @nb.njit(cache=True, nogil=True, inline="always")
-def _merge_weights(a, b):
-    """``log(exp(a) + exp(b))`` and the odds ``exp(b - a)`` of log weights ``a`` and ``b`` (``-inf``:
-    weight 0), with one ``exp`` and one ``log`` (``logaddexp`` and the odds apart take two ``exp``)."""
-    if a == -np.inf:
-        return b, np.inf
-    if b == -np.inf:
-        return a, 0.0
-    # log(1 + e) rather than log1p(e), at half the cost: the absolute error stays below 2.3e-16
-    if b > a:
-        e = np.exp(a - b)
-        return b + np.log(1.0 + e), 1.0 / e if e > 0.0 else np.inf
-    e = np.exp(b - a)
-    return a + np.log(1.0 + e), e
+def _is_exact(w):
+    return _TINY <= w < np.inf
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _log_weight(w, lw):
+    return np.log(w) if np.isnan(lw) else lw
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _sum_weights(w_a, lw_a, w_b, lw_b):
+    """The weight ``(w, lw)`` of the union of two sets of states of weights ``a`` and ``b``."""
+    w = w_a + w_b
+    if _is_exact(w):
+        # a weight that underflowed to 0 next to a normal one changes the sum by under 1e-16
+        return w, np.nan
+    return w, np.logaddexp(_log_weight(w_a, lw_a), _log_weight(w_b, lw_b))
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _weight_ratio(w_a, lw_a, w_b, lw_b):
+    """``b / a`` of two weights (``inf`` if ``a`` is 0)."""
+    if _is_exact(w_a) and (_is_exact(w_b) or w_b == 0.0):
+        return w_b / w_a
+    return np.exp(_log_weight(w_b, lw_b) - _log_weight(w_a, lw_a))
 
 
 # Every vector of a transition is a row of one work array ``W`` (shape (rows, m)), passed by its row
@@ -102,6 +121,9 @@ _SLOTS = 14
 # row of its own for its sums (see `_field`): ``rows[0, _S_RHO]`` is the row of the running sums.
 _S_RHO, _S_P_BEG, _S_V_BEG, _S_P_END, _S_V_END, _S_Q, _S_GRAD = 0, 1, 2, 3, 4, 5, 6
 _S_ROWS = 7
+# rows of the waiting subtrees' scalars: weight, log weight, and the proposal's logp, energy and
+# index in the trajectory (an integer held exactly as a float)
+_W, _LW, _LOGP, _H, _INDEX = 0, 1, 2, 3, 4
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
@@ -129,7 +151,7 @@ def _hand_over(rows, k_dst, k_src, j):
     rows[k_dst, j], rows[k_src, j_src] = rows[k_src, j_src], rows[k_dst, j]
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def _copy2(W, dst_a, src_a, dst_b, src_b):
     # vectors are copied in pairs: one loop instead of two halves the loop overhead at small m
     for i in range(W.shape[1]):
@@ -138,8 +160,10 @@ def _copy2(W, dst_a, src_a, dst_b, src_b):
 
 
 @nb.njit(cache=True, nogil=True, fastmath={"reassoc"})
-def _join_is_no_u_turn(W, v_beg_a, v_end_a, p_end_a, rho_a, v_beg_b, v_end_b, p_beg_b, rho_b, out):
-    """Stan's three no-U-turn checks when subtree ``a`` is followed by subtree ``b`` (rows of ``W``).
+def _join_is_no_u_turn(data, m, v_beg_a, v_end_a, p_end_a, rho_a, v_beg_b, v_end_b, p_beg_b, rho_b, out):
+    """Stan's three no-U-turn checks when subtree ``a`` is followed by subtree ``b`` (rows of the
+    work array, whose ``m`` columns start at ``data``: a pointer has no reference count to update,
+    and the reassociating loops keep this a call rather than inlined).
 
     Both ends must move along the summed momenta of ``a + b`` (the merged check), of ``a`` plus the
     first state of ``b`` and of ``b`` plus the last state of ``a`` (the checks across the join,
@@ -149,18 +173,18 @@ def _join_is_no_u_turn(W, v_beg_a, v_end_a, p_end_a, rho_a, v_beg_b, v_end_b, p_
     in the same loop its overlap with an input row would send LLVM to the scalar loop.
     """
     a1 = b1 = a2 = b2 = a3 = b3 = 0.0
-    for i in range(W.shape[1]):
-        r1 = W[rho_a, i] + W[rho_b, i]
-        r2 = W[rho_a, i] + W[p_beg_b, i]
-        r3 = W[rho_b, i] + W[p_end_a, i]
-        a1 += W[v_beg_a, i] * r1
-        b1 += W[v_end_b, i] * r1
-        a2 += W[v_beg_a, i] * r2
-        b2 += W[v_beg_b, i] * r2
-        a3 += W[v_end_a, i] * r3
-        b3 += W[v_end_b, i] * r3
-    for i in range(W.shape[1]):
-        W[out, i] = W[rho_a, i] + W[rho_b, i]
+    for i in range(m):
+        r1 = data[rho_a * m + i] + data[rho_b * m + i]
+        r2 = data[rho_a * m + i] + data[p_beg_b * m + i]
+        r3 = data[rho_b * m + i] + data[p_end_a * m + i]
+        a1 += data[v_beg_a * m + i] * r1
+        b1 += data[v_end_b * m + i] * r1
+        a2 += data[v_beg_a * m + i] * r2
+        b2 += data[v_beg_b * m + i] * r2
+        a3 += data[v_end_a * m + i] * r3
+        b3 += data[v_end_b * m + i] * r3
+    for i in range(m):
+        data[out * m + i] = data[rho_a * m + i] + data[rho_b * m + i]
     return a1 > 0.0 and b1 > 0.0 and a2 > 0.0 and b2 > 0.0 and a3 > 0.0 and b3 > 0.0
 
 
@@ -181,7 +205,7 @@ def _build_subtree(
     Returns
     -------
     tuple
-        ``(valid, logp, log_sum_weight, sel, sel_logp, sel_energy, sel_index, n_steps,
+        ``(valid, logp, weight, log_weight, sel, sel_logp, sel_energy, sel_index, n_steps,
         sum_accept, sum_accept_sym, max_error, diverging, rho, inner_p, inner_v)``.
     """
     eps = direction * step_size
@@ -189,7 +213,8 @@ def _build_subtree(
     sum_accept = 0.0
     sum_accept_sym = 0.0
     max_error = 0.0
-    lsw = -np.inf
+    w = 0.0
+    lw = -np.inf
     sel = -1
     beg = -1  # slot whose first state is the running subtree's first state (-1: the leaf)
     h = H0
@@ -206,40 +231,41 @@ def _build_subtree(
             max_error = error
         diverging = error > max_energy_error
         # one exp for both statistics: min(1, exp(-error)) and exp(min(0, -error)) are the same value
-        ratio = np.exp(-error)
+        ratio = np.exp(-error)  # also the leaf's multinomial weight
         accept = 1.0 if error <= 0.0 else ratio
         sum_accept += accept
         if not diverging:
             sum_accept_sym += 2.0 * accept / (1.0 + ratio)
         if diverging:
-            return (False, logp, lsw, sel, logp, h, leaf_index, n_steps,
+            return (False, logp, w, lw, sel, logp, h, leaf_index, n_steps,
                     sum_accept, sum_accept_sym, max_error, True, r_p, r_p, r_v)  # fmt: skip
 
         # The new leaf is a subtree of one state; merge it with waiting left siblings of its size.
-        lsw = -error
+        w = ratio
+        lw = -error
         sel = -1
         beg = -1
         rho = r_p
         level = 0
         while (leaf >> level) & 1:
             s = level
-            lsw_merged, odds = _merge_weights(slot_scalars[0, s], lsw)
+            w_merged, lw_merged = _sum_weights(slot_scalars[_W, s], slot_scalars[_LW, s], w, lw)
             # uniform (multinomial) choice between the two halves, the new one with probability
-            # w_new / (w_old + w_new), drawn as in Stan
-            p_new = odds / (1.0 + odds) if odds < np.inf else 1.0
-            if not lsw > lsw_merged and rng.random() >= p_new:
+            # w_new / (w_old + w_new), drawn as in Stan (whose test of w_new > w_old + w_new first
+            # never holds)
+            if rng.random() >= _weight_ratio(w_merged, lw_merged, w, lw):
                 sel = s
             fb_p = r_p if beg < 0 else _slot_row(rows, beg, _S_P_BEG)
             fb_v = r_v if beg < 0 else _slot_row(rows, beg, _S_V_BEG)
             r_acc = rows[0, _S_RHO]
-            ok = _join_is_no_u_turn(W, _slot_row(rows, s, _S_V_BEG), _slot_row(rows, s, _S_V_END),
-                                    _slot_row(rows, s, _S_P_END), _slot_row(rows, s, _S_RHO),
-                                    fb_v, r_v, fb_p, rho, r_acc)  # fmt: skip
+            ok = _join_is_no_u_turn(row_pointer(W, 0), W.shape[1], _slot_row(rows, s, _S_V_BEG),
+                                    _slot_row(rows, s, _S_V_END), _slot_row(rows, s, _S_P_END),
+                                    _slot_row(rows, s, _S_RHO), fb_v, r_v, fb_p, rho, r_acc)  # fmt: skip
             rho = r_acc
-            lsw = lsw_merged
+            w, lw = w_merged, lw_merged
             beg = s
             if not ok:
-                return (False, logp, lsw, sel, logp, h, leaf_index, n_steps,
+                return (False, logp, w, lw, sel, logp, h, leaf_index, n_steps,
                         sum_accept, sum_accept_sym, max_error, False, r_p, r_p, r_v)  # fmt: skip
             level += 1
         if level < depth:
@@ -250,26 +276,28 @@ def _build_subtree(
                 _hand_over(rows, level, beg, _S_P_BEG)
                 _hand_over(rows, level, beg, _S_V_BEG)
             _copy2(W, _slot_row(rows, level, _S_P_END), r_p, _slot_row(rows, level, _S_V_END), r_v)
-            slot_scalars[0, level] = lsw
+            slot_scalars[_W, level] = w
+            slot_scalars[_LW, level] = lw
             if sel < 0:
                 _copy2(W, _slot_row(rows, level, _S_Q), r_q, _slot_row(rows, level, _S_GRAD), r_g)
-                slot_scalars[1, level] = logp
-                slot_scalars[2, level] = h
-                slot_scalars[3, level] = leaf_index
+                slot_scalars[_LOGP, level] = logp
+                slot_scalars[_H, level] = h
+                slot_scalars[_INDEX, level] = leaf_index
             else:
                 _hand_over(rows, level, sel, _S_Q)
                 _hand_over(rows, level, sel, _S_GRAD)
-                slot_scalars[1, level] = slot_scalars[1, sel]
-                slot_scalars[2, level] = slot_scalars[2, sel]
-                slot_scalars[3, level] = slot_scalars[3, sel]
+                slot_scalars[_LOGP, level] = slot_scalars[_LOGP, sel]
+                slot_scalars[_H, level] = slot_scalars[_H, sel]
+                slot_scalars[_INDEX, level] = slot_scalars[_INDEX, sel]
 
     inner_p = r_p if beg < 0 else _slot_row(rows, beg, _S_P_BEG)
     inner_v = r_v if beg < 0 else _slot_row(rows, beg, _S_V_BEG)
     if sel < 0:
-        return (True, logp, lsw, sel, logp, h, leaf_index, n_steps,
+        return (True, logp, w, lw, sel, logp, h, leaf_index, n_steps,
                 sum_accept, sum_accept_sym, max_error, False, rho, inner_p, inner_v)  # fmt: skip
-    return (True, logp, lsw, sel, slot_scalars[1, sel], slot_scalars[2, sel], int(slot_scalars[3, sel]),
-            n_steps, sum_accept, sum_accept_sym, max_error, False, rho, inner_p, inner_v)  # fmt: skip
+    return (True, logp, w, lw, sel, slot_scalars[_LOGP, sel], slot_scalars[_H, sel],
+            int(slot_scalars[_INDEX, sel]), n_steps, sum_accept, sum_accept_sym, max_error, False, rho,
+            inner_p, inner_v)  # fmt: skip
 
 
 @nb.njit(cache=True, nogil=True)
@@ -279,8 +307,8 @@ def nuts_workspace(m, n_dim, max_depth):
     position and gradient around a subset of coordinates."""
     return (
         np.empty((_SLOTS + _S_ROWS * max_depth, m)),
-        # per slot: log-sum-weight, proposal logp, proposal energy, proposal index (a float, exact)
-        np.empty((4, max_depth)),
+        # per slot (rows `_W` ... `_INDEX`): weight, log weight, proposal logp, energy and index
+        np.empty((5, max_depth)),
         np.empty((max_depth, _S_ROWS), dtype=np.int64),
         np.empty(n_dim),
         np.empty(n_dim),
@@ -387,7 +415,7 @@ def nuts_transition(
     logp_sample = logp
     h_sample = H0
     index_sample = 0
-    log_sum_weight = 0.0
+    w_traj, lw_traj = 1.0, 0.0  # the initial state's weight exp(H0 - H0)
     depth = 0
     n_steps = 0
     n_fwd = 0
@@ -411,11 +439,11 @@ def nuts_transition(
         )  # fmt: skip
         if forward:
             logp_fwd = res[1]
-            n_fwd += res[7]
+            n_fwd += res[8]
         else:
             logp_bck = res[1]
-            n_bck += res[7]
-        (valid, _, lsw_sub, sel, sel_logp, sel_h, sel_index, sub_steps, sub_accept, sub_accept_sym,
+            n_bck += res[8]
+        (valid, _, w_sub, lw_sub, sel, sel_logp, sel_h, sel_index, sub_steps, sub_accept, sub_accept_sym,
          sub_max_error, sub_diverging, r_rho_sub, r_new_p, r_new_v) = res  # fmt: skip
         n_steps += sub_steps
         sum_accept += sub_accept
@@ -428,8 +456,8 @@ def nuts_transition(
         depth += 1
 
         # biased progressive sampling: prefer the new subtree when it carries more weight
-        merged, odds = _merge_weights(log_sum_weight, lsw_sub)
-        if lsw_sub > log_sum_weight or rng.random() < odds:
+        odds = _weight_ratio(w_traj, lw_traj, w_sub, lw_sub)
+        if odds > 1.0 or rng.random() < odds:
             if sel < 0:
                 _copy2(W, _Q_SAMPLE, r_q, _G_SAMPLE, r_g)
             else:
@@ -437,10 +465,11 @@ def nuts_transition(
             logp_sample = sel_logp
             h_sample = sel_h
             index_sample = sel_index
-        log_sum_weight = merged
+        w_traj, lw_traj = _sum_weights(w_traj, lw_traj, w_sub, lw_sub)
 
         # no-U-turn over the whole trajectory and across the join of old and new parts
-        ok = _join_is_no_u_turn(W, r_v_out, _OLD_V, _OLD_P, _RHO, r_new_v, r_v, r_new_p, r_rho_sub, _RHO)
+        ok = _join_is_no_u_turn(row_pointer(W, 0), m, r_v_out, _OLD_V, _OLD_P, _RHO, r_new_v, r_v, r_new_p,
+                                r_rho_sub, _RHO)  # fmt: skip
         if not ok:
             break
 
