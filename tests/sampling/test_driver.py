@@ -169,7 +169,7 @@ def test_chunks_release_the_gil(std_normal_10):
     worker = threading.Thread(
         target=run_chunk,
         args=(std_normal_10, idx, x, lp, g, step, inv_mass, chol, rng, warmup, 0, 10, 1000.0,
-              out, stats),
+              np.inf, out, stats),
     )  # fmt: skip
     worker.start()
     spins = 0  # counted only between the first and the last draw, i.e. inside the chunk
@@ -179,6 +179,28 @@ def test_chunks_release_the_gil(std_normal_10):
     worker.join()
     assert spins > 1000
     assert np.isfinite(stats[-1, 0])
+
+
+def test_chunk_returns_at_its_time_budget(std_normal_10):
+    # the clock, not a number of iterations, bounds a chunk: with no time at all it still finishes
+    # the iteration under way, with no limit it runs them all
+    from credo.sampling.adapt.warmup import warmup_init
+    from credo.sampling.chain import STAT_NAMES
+    from credo.sampling.logp import eval_logp_grad
+
+    x = np.zeros(10)
+    lp, g = eval_logp_grad(std_normal_10, x)
+    idx, rng = np.arange(10), np.random.default_rng(0)
+    warmup, step, inv_mass, chol, _ = warmup_init("nutpie", 50, 0.8, False, x, lp, g, std_normal_10,
+                                                  idx, rng)  # fmt: skip
+    out, stats = np.zeros((50, 10)), np.zeros((50, len(STAT_NAMES)))
+    args = (std_normal_10, idx, x, lp, g, step, inv_mass, chol, rng, warmup, 0, 10, 1000.0)
+    assert run_chunk(*args, 0.0, out, stats)[-1] == 1
+    assert np.all(out[1:] == 0.0) and np.all(stats[1:] == 0.0)
+    assert run_chunk(*args, np.inf, out, stats)[-1] == 50
+    assert np.all(stats[:, 5] >= 1)  # n_steps of every iteration
+    # a chunk without rows for the draws keeps none and still runs every iteration
+    assert run_chunk(*args, np.inf, np.empty((0, 10)), stats)[-1] == 50
 
 
 def test_kernels_load_from_cache_in_a_new_process(std_normal_10):

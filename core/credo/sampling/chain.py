@@ -3,9 +3,11 @@
 Each iteration also records the clock at its start and its duration (``perf_counter_start``,
 ``perf_counter_diff``, seconds), as PyMC does.
 
-The driver calls `run_chunk` repeatedly with a few draws at a time, so that Python can refresh the
-progress bar and notice a KeyboardInterrupt between chunks; inside a chunk no Python runs and the
-GIL is released, so chains advance in parallel on threads.
+The driver calls `run_chunk` repeatedly, each call returning after ``max_seconds`` at most (plus the
+iteration under way), so that Python can refresh the progress bar and notice a KeyboardInterrupt
+between chunks; inside a chunk no Python runs and the GIL is released, so chains advance in
+parallel on threads. The clock bounds a chunk rather than a number of iterations, whose cost
+changes a thousandfold with the tree depth: a short run takes one call per phase.
 """
 
 from __future__ import annotations
@@ -108,9 +110,10 @@ def nuts_iteration(work, logp_fn, idx, position, logp, grad, step_size, inv_mass
 
 @nb.njit(cache=True, nogil=True)
 def run_chunk(logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_chol, rng, warmup,
-              first, max_depth, max_energy_error, draws_out, stats_out):  # fmt: skip
-    """Run ``draws_out.shape[0]`` iterations starting at iteration ``first`` (0-based, counting
-    warm-up), writing positions to ``draws_out`` and `STAT_NAMES` columns to ``stats_out``.
+              first, max_depth, max_energy_error, max_seconds, draws_out, stats_out):  # fmt: skip
+    """Run up to ``stats_out.shape[0]`` iterations starting at iteration ``first`` (0-based, counting
+    warm-up), writing positions to ``draws_out`` and `STAT_NAMES` columns to ``stats_out``; stop
+    after the first iteration that ends ``max_seconds`` or more after the call began.
 
     Iterations ``< warmup.tune`` are followed by `warmup_update`.
 
@@ -128,19 +131,26 @@ def run_chunk(logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_
     first : int
     max_depth : int
     max_energy_error : float
-    draws_out : ndarray, shape (k, n_dim)
+    max_seconds : float
+        Wall-clock budget of the call (``inf``: run every iteration).
+    draws_out : ndarray, shape (k, n_dim) or (0, n_dim)
+        Positions after each iteration; with no rows they are not kept.
     stats_out : ndarray, shape (k, len(STAT_NAMES))
 
     Returns
     -------
     tuple
-        ``(position, logp, grad, step_size, inv_mass, inv_mass_chol, warmup, n_grad_evals)``
-        after the chunk; ``n_grad_evals`` counts leapfrog steps and step-size searches.
+        ``(position, logp, grad, step_size, inv_mass, inv_mass_chol, warmup, n_grad_evals,
+        n_done)`` after the chunk; ``n_grad_evals`` counts leapfrog steps and step-size searches,
+        ``n_done`` the iterations run (the first rows of the outputs).
     """
     n_grad = 0
     clock = np.empty(2, dtype=np.int64)
     work = nuts_workspace(idx.shape[0], position.shape[0], max_depth)
-    for k in range(draws_out.shape[0]):
+    keep = draws_out.shape[0] > 0
+    deadline = now(clock) + max_seconds
+    k = 0
+    while k < stats_out.shape[0]:
         start = now(clock)
         row = stats_out[k]
         position, logp, grad, step_size, inv_mass, inv_mass_chol, warmup, extra = nuts_iteration(
@@ -148,16 +158,21 @@ def run_chunk(logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_
             first + k, max_depth, max_energy_error, row,
         )  # fmt: skip
         n_grad += extra
-        draws_out[k, :] = position
+        if keep:
+            draws_out[k, :] = position
+        end = now(clock)
         row[_PERF_START] = start
-        row[_PERF_DIFF] = now(clock) - start
-    return position, logp, grad, step_size, inv_mass, inv_mass_chol, warmup, n_grad
+        row[_PERF_DIFF] = end - start
+        k += 1
+        if end >= deadline:
+            break
+    return position, logp, grad, step_size, inv_mass, inv_mass_chol, warmup, n_grad, k
 
 
 @nb.njit(cache=True, nogil=True)
 def run_compound_chunk(logp_fn, logp_only_fn, idx, plan, position, logp, grad, step_size, inv_mass,
-                       inv_mass_chol, rng, warmup, first, max_depth, max_energy_error, draws_out,
-                       stats_out):  # fmt: skip
+                       inv_mass_chol, rng, warmup, first, max_depth, max_energy_error, max_seconds,
+                       draws_out, stats_out):  # fmt: skip
     """`run_chunk` for a compound sampler: each iteration is a NUTS transition of the coordinates
     ``idx`` (skipped if there are none), then a `credo.sampling.compound.step_sweep` over the
     coordinates of ``plan``.
@@ -175,7 +190,7 @@ def run_compound_chunk(logp_fn, logp_only_fn, idx, plan, position, logp, grad, s
     plan : StepPlan
         This chain's non-NUTS block; tuned in place during warm-up.
     position, logp, grad, step_size, inv_mass, inv_mass_chol, rng, warmup, first, max_depth,
-    max_energy_error, draws_out
+    max_energy_error, max_seconds, draws_out
         As in `run_chunk`.
     stats_out : ndarray, shape (k, len(STAT_NAMES) + len(STEP_STAT_NAMES))
         The `NUTS_STAT_NAMES` columns are left unwritten when ``m == 0``, except ``lp``.
@@ -189,7 +204,10 @@ def run_compound_chunk(logp_fn, logp_only_fn, idx, plan, position, logp, grad, s
     clock = np.empty(2, dtype=np.int64)
     m = idx.shape[0]
     work = nuts_workspace(m, position.shape[0], max_depth)
-    for k in range(draws_out.shape[0]):
+    keep = draws_out.shape[0] > 0
+    deadline = now(clock) + max_seconds
+    k = 0
+    while k < stats_out.shape[0]:
         start = now(clock)
         it = first + k
         row = stats_out[k]
@@ -205,7 +223,12 @@ def run_compound_chunk(logp_fn, logp_only_fn, idx, plan, position, logp, grad, s
             logp = logp_fn(position.ctypes, grad.ctypes, position.shape[0])
             n_grad += 1
         row[0] = logp
-        draws_out[k, :] = position
+        if keep:
+            draws_out[k, :] = position
+        end = now(clock)
         row[_PERF_START] = start
-        row[_PERF_DIFF] = now(clock) - start
-    return position, logp, grad, step_size, inv_mass, inv_mass_chol, warmup, n_grad
+        row[_PERF_DIFF] = end - start
+        k += 1
+        if end >= deadline:
+            break
+    return position, logp, grad, step_size, inv_mass, inv_mass_chol, warmup, n_grad, k

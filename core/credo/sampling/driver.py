@@ -2,10 +2,10 @@
 
 Each chain owns a `numpy.random.Generator` spawned from one `numpy.random.SeedSequence`, so a run
 is reproducible from its seed whatever the number of threads or the chunk sizes. Chains advance in
-chunks of draws sized to take about ``chunk_seconds``, each chunk on whichever worker thread is free
-(`_Schedule`); between chunks the main thread refreshes the
-progress bars and a KeyboardInterrupt stops every chain after its current chunk, returning what was
-drawn (truncated to the shortest chain) with ``interrupted=True``.
+chunks of at most ``chunk_seconds`` of wall-clock time, each chunk on whichever worker thread is free
+(`_Schedule`); between chunks the main thread refreshes the progress bars and a KeyboardInterrupt
+stops every chain after its current chunk, returning what was drawn (truncated to the shortest
+chain) with ``interrupted=True``.
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ from credo.sampling.seeding import seed_sequence
 __all__ = ["ChainResults", "run_chains"]
 
 _REFRESH_SECONDS = 0.25
+# shortest chunk when guided scheduling shrinks them towards the end of a run: a call from Python
+# costs ~50-100 us with the GIL handed between threads
+_MIN_CHUNK_SECONDS = 1e-3
 
 
 @dataclass
@@ -102,10 +105,10 @@ class _Chain:
         self.draws = np.empty((draws, n_dim))
         # zeros: a run without NUTS leaves its columns (divergences among them) unwritten
         self.stats = np.zeros((draws, n_stats))
-        self.warmup_draws = np.empty((tune, n_dim)) if keep_warmup else None
+        # no rows: warm-up positions are not written unless kept
+        self.warmup_draws = np.empty((tune if keep_warmup else 0, n_dim))
         self.warmup_stats = np.zeros((tune, n_stats))
         # the sampler's state between chunks, set when the chain starts (`run_chains`)
-        self.size = 1
         self.warmup = self.inv_mass = self.chol = self.plan = None
         self.position = self.grad = None
         self.logp = float("nan")
@@ -127,12 +130,25 @@ class _Schedule:
     With more chains than threads (4 chains on 2 cores) a thread that finishes a chunk takes
     whichever chain is behind, so every thread stays busy until the last chunks, however the
     chains' speeds differ; a thread per chain run to its end would idle while the slowest finished.
+    Chunks shrink as the run nears its end (guided self-scheduling, Polychronopoulos & Kuck 1987):
+    each may take a ``2 * n_threads``-th of the estimated remaining time, so that the threads finish
+    within a short chunk of each other, while a long run still takes few calls from Python.
     """
 
-    def __init__(self, chains: list[_Chain]):
+    def __init__(self, chains: list[_Chain], n_threads: int):
         self._chains = chains
+        self._n_threads = n_threads
         self._busy = [False] * len(chains)
         self._cond = threading.Condition()
+
+    def chunk_seconds(self, longest: float) -> float:
+        """Time budget of the next chunk, at most ``longest``."""
+        done = sum(ch.iteration for ch in self._chains)
+        if not done:
+            return longest
+        seconds = sum(ch.tune_seconds + ch.draw_seconds for ch in self._chains)
+        remaining = sum(ch.total - ch.iteration for ch in self._chains) * seconds / done
+        return min(longest, max(_MIN_CHUNK_SECONDS, remaining / (2 * self._n_threads)))
 
     def take(self, stop: threading.Event) -> _Chain | None:
         """The next chain to advance (marked busy), or None when all are done or ``stop`` is set."""
@@ -267,7 +283,8 @@ def run_chains(
     progress_callback : callable, optional
         Called from the main thread about four times a second with a list of `ChainProgress`.
     chunk_seconds : float
-        Target duration of one Numba call per chain.
+        Longest duration of one Numba call (the iteration under way is finished), which is how
+        often progress is reported and an interrupt is noticed.
 
     Returns
     -------
@@ -307,7 +324,8 @@ def run_chains(
     n_stats = len(STAT_NAMES) + (0 if steps is None else len(STEP_STAT_NAMES))
     chains = [_Chain(c, tune, draws, n_dim, n_stats, keep_warmup) for c in range(n_chains)]
     stop = threading.Event()
-    schedule = _Schedule(chains)
+    n_threads = min(n_chains, cores or os.cpu_count() or 1)
+    schedule = _Schedule(chains, n_threads)
 
     def start(ch: _Chain) -> None:
         c = ch.chain
@@ -321,44 +339,43 @@ def run_chains(
         ch.position, ch.logp, ch.grad = init[c].copy(), float(logps[c]), grads[c].copy()
 
     def advance(ch: _Chain) -> None:
-        """One chunk of iterations of chain ``ch`` (its first call initialises it)."""
-        if ch.warmup is None:
-            start(ch)
+        """One chunk of iterations of chain ``ch``."""
         it, rng = ch.iteration, rngs[ch.chain]
         tuning = it < tune
-        size = min(ch.size, (tune if tuning else ch.total) - it)
+        # the rest of the phase, or as much of it as chunk_seconds allows
         if tuning:
-            out = (ch.warmup_draws[it : it + size] if keep_warmup
-                   else np.empty((size, n_dim)))  # fmt: skip
-            stats = ch.warmup_stats[it : it + size]
+            out, stats = ch.warmup_draws[it:], ch.warmup_stats[it:]
         else:
-            out, stats = ch.draws[it - tune : it - tune + size], ch.stats[it - tune : it - tune + size]
+            out, stats = ch.draws[it - tune :], ch.stats[it - tune :]
+        max_seconds = schedule.chunk_seconds(chunk_seconds)
         t0 = time.perf_counter()
         if ch.plan is None:
             state = run_chunk(
                 fn, idx, ch.position, ch.logp, ch.grad, ch.step_size, ch.inv_mass, ch.chol, rng,
-                ch.warmup, it, max_treedepth, max_energy_error, out, stats,
+                ch.warmup, it, max_treedepth, max_energy_error, max_seconds, out, stats,
             )  # fmt: skip
         else:
             state = run_compound_chunk(
                 fn, fn_only, idx, ch.plan, ch.position, ch.logp, ch.grad, ch.step_size, ch.inv_mass,
-                ch.chol, rng, ch.warmup, it, max_treedepth, max_energy_error, out, stats,
+                ch.chol, rng, ch.warmup, it, max_treedepth, max_energy_error, max_seconds, out, stats,
             )  # fmt: skip
         dt = time.perf_counter() - t0
-        ch.position, ch.logp, ch.grad, ch.step_size, ch.inv_mass, ch.chol, ch.warmup, n_grad = state
+        (ch.position, ch.logp, ch.grad, ch.step_size, ch.inv_mass, ch.chol, ch.warmup, n_grad,
+         n_done) = state  # fmt: skip
         if tuning:
             ch.tune_seconds += dt
         else:
             ch.draw_seconds += dt
         ch.n_grad += n_grad
-        ch.divergences += int(stats[:, 1].sum())
-        ch.iteration = it + size
-        # aim at chunk_seconds per call, growing at most 4-fold as tree sizes change in warm-up, or
-        # 16-fold while a call takes under a millisecond (a call from Python costs ~40 us)
-        growth = 16 if dt < 1e-3 else 4
-        ch.size = max(1, min(growth * size, int(size * chunk_seconds / max(dt, 1e-9))))
+        ch.divergences += int(stats[:n_done, 1].sum())
+        ch.iteration = it + n_done
 
-    def work() -> None:
+    last_report = time.perf_counter()
+
+    def work(main: bool) -> None:
+        """Advance chains a chunk at a time until all are done; the main thread reports progress
+        between its chunks."""
+        nonlocal last_report
         while (ch := schedule.take(stop)) is not None:
             try:
                 advance(ch)
@@ -367,30 +384,39 @@ def run_chains(
                 raise
             finally:
                 schedule.give_back(ch)
+            if main and time.perf_counter() - last_report >= _REFRESH_SECONDS:
+                _report(chains, tune, bars, progress_callback)
+                last_report = time.perf_counter()
 
+    # warm-up initialisation is Python, which threads would only take turns at
+    for ch in chains:
+        start(ch)
     bars = ProgressBars(n_chains, tune + draws) if progressbar else None
     t_init = time.perf_counter() - t_start
     interrupted = False
-    n_threads = min(n_chains, cores or os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=n_threads) as pool:
-        futures = [pool.submit(work) for _ in range(n_threads)]
-        try:
-            pending = futures
-            while pending:
-                _, pending = wait(pending, timeout=_REFRESH_SECONDS, return_when=FIRST_EXCEPTION)
-                if any(f.done() and f.exception() is not None for f in futures):
-                    stop.set()
-                _report(chains, tune, bars, progress_callback)
-        except KeyboardInterrupt:
-            stop.set()
-            interrupted = True
-            wait(futures)
-        finally:
-            if bars is not None:
-                bars.update([ch.progress(tune) for ch in chains])
-                bars.close()
-        for f in futures:
-            f.result()
+    # the main thread works too: one thread fewer to start, and no wait for it at the end
+    pool = ThreadPoolExecutor(max_workers=n_threads - 1) if n_threads > 1 else None
+    futures = [pool.submit(work, False) for _ in range(n_threads - 1)] if pool is not None else []
+    try:
+        work(True)
+        pending = futures
+        while pending:
+            _, pending = wait(pending, timeout=_REFRESH_SECONDS, return_when=FIRST_EXCEPTION)
+            if any(f.done() and f.exception() is not None for f in futures):
+                stop.set()
+            _report(chains, tune, bars, progress_callback)
+    except KeyboardInterrupt:
+        stop.set()
+        interrupted = True
+        wait(futures)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
+        if bars is not None:
+            bars.update([ch.progress(tune) for ch in chains])
+            bars.close()
+    for f in futures:
+        f.result()
     return _collect(chains, tune, draws, keep_warmup, interrupted, t_init,
                     time.perf_counter() - t_start, names)  # fmt: skip
 
