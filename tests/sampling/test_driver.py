@@ -12,7 +12,9 @@ import pytest
 
 from credo.exceptions import SamplingError
 from credo.sampling import LOGP_GRAD_SIGNATURE, run_chains
-from credo.sampling.chain import run_chunk
+from credo.sampling.adapt.warmup import warmup_init
+from credo.sampling.chain import STAT_NAMES, run_chunk
+from credo.sampling.logp import eval_logp_grad
 from credo.sampling.targets import half_normal_untransformed, mvnormal, normal
 
 
@@ -152,25 +154,23 @@ def test_bad_inputs_are_named(std_normal_10):
         run_chains(std_normal_10, 10, np.full((1, 10), np.nan), progressbar=False)
 
 
+def _chunk_args(fn, scheme, tune):
+    """The arguments of `run_chunk` before ``max_seconds``: a chain of a 10-d model at 0."""
+    x = np.zeros(10)
+    lp, g = eval_logp_grad(fn, x)
+    idx, rng = np.arange(10), np.random.default_rng(0)
+    warmup, step, inv_mass, chol, _ = warmup_init(scheme, tune, 0.8, False, x, lp, g, fn, idx, rng)
+    return (fn, idx, x, lp, g, step, inv_mass, chol, rng, warmup, 0, 10, 1000.0)
+
+
 def test_chunks_release_the_gil(std_normal_10):
     # While one long Numba chunk runs on a worker thread the main thread keeps executing Python;
     # with the GIL held it would be blocked until the chunk returned.
-    from credo.sampling.adapt.warmup import warmup_init
-    from credo.sampling.chain import STAT_NAMES
-    from credo.sampling.logp import eval_logp_grad
-
-    x = np.zeros(10)
-    lp, g = eval_logp_grad(std_normal_10, x)
-    idx, rng = np.arange(10), np.random.default_rng(0)
-    warmup, step, inv_mass, chol, _ = warmup_init("stan", 0, 0.8, False, x, lp, g, std_normal_10,
-                                                  idx, rng)  # fmt: skip
     n = 100_000
     out, stats = np.empty((n, 10)), np.zeros((n, len(STAT_NAMES)))
     worker = threading.Thread(
-        target=run_chunk,
-        args=(std_normal_10, idx, x, lp, g, step, inv_mass, chol, rng, warmup, 0, 10, 1000.0,
-              np.inf, out, stats),
-    )  # fmt: skip
+        target=run_chunk, args=(*_chunk_args(std_normal_10, "stan", 0), np.inf, out, stats)
+    )
     worker.start()
     spins = 0  # counted only between the first and the last draw, i.e. inside the chunk
     while worker.is_alive():
@@ -184,17 +184,8 @@ def test_chunks_release_the_gil(std_normal_10):
 def test_chunk_returns_at_its_time_budget(std_normal_10):
     # the clock, not a number of iterations, bounds a chunk: with no time at all it still finishes
     # the iteration under way, with no limit it runs them all
-    from credo.sampling.adapt.warmup import warmup_init
-    from credo.sampling.chain import STAT_NAMES
-    from credo.sampling.logp import eval_logp_grad
-
-    x = np.zeros(10)
-    lp, g = eval_logp_grad(std_normal_10, x)
-    idx, rng = np.arange(10), np.random.default_rng(0)
-    warmup, step, inv_mass, chol, _ = warmup_init("nutpie", 50, 0.8, False, x, lp, g, std_normal_10,
-                                                  idx, rng)  # fmt: skip
+    args = _chunk_args(std_normal_10, "nutpie", 50)
     out, stats = np.zeros((50, 10)), np.zeros((50, len(STAT_NAMES)))
-    args = (std_normal_10, idx, x, lp, g, step, inv_mass, chol, rng, warmup, 0, 10, 1000.0)
     assert run_chunk(*args, 0.0, out, stats)[-1] == 1
     assert np.all(out[1:] == 0.0) and np.all(stats[1:] == 0.0)
     assert run_chunk(*args, np.inf, out, stats)[-1] == 50
