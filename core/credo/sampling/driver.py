@@ -125,11 +125,13 @@ class _Chain:
 
 
 class _Schedule:
-    """Hands chains to worker threads one chunk at a time, the least advanced idle chain first.
+    """Hands chains to worker threads one chunk at a time, the idle chain with the most time still to
+    run first (longest remaining processing time, Graham 1969).
 
     With more chains than threads (4 chains on 2 cores) a thread that finishes a chunk takes
-    whichever chain is behind, so every thread stays busy until the last chunks, however the
-    chains' speeds differ; a thread per chain run to its end would idle while the slowest finished.
+    whichever chain is furthest from its end, so the chains near their ends together and every
+    thread stays busy until the last chunks, however the chains' speeds differ; a thread per chain
+    run to its end would idle while the slowest finished.
     Chunks shrink as the run nears its end (guided self-scheduling, Polychronopoulos & Kuck 1987):
     each may take a ``2 * n_threads``-th of the estimated remaining time, so that the threads finish
     within a short chunk of each other, while a long run still takes few calls from Python.
@@ -140,6 +142,13 @@ class _Schedule:
         self._n_threads = n_threads
         self._busy = [False] * len(chains)
         self._cond = threading.Condition()
+
+    @staticmethod
+    def _remaining_seconds(ch: _Chain) -> float:
+        """Time chain ``ch`` still needs at its own pace so far (``inf`` before it started)."""
+        if not ch.iteration:
+            return float("inf")
+        return (ch.total - ch.iteration) * (ch.tune_seconds + ch.draw_seconds) / ch.iteration
 
     def chunk_seconds(self, longest: float) -> float:
         """Time budget of the next chunk, at most ``longest``."""
@@ -157,7 +166,7 @@ class _Schedule:
                 idle = [ch for ch, busy in zip(self._chains, self._busy) if not busy
                         and ch.iteration < ch.total]  # fmt: skip
                 if idle:
-                    ch = min(idle, key=lambda ch: ch.iteration)
+                    ch = max(idle, key=self._remaining_seconds)
                     self._busy[ch.chain] = True
                     return ch
                 if not any(self._busy):

@@ -23,9 +23,19 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 from numba import types
+from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
-__all__ = ["eval_logp_grad", "velocity", "kinetic_energy", "draw_momentum", "leapfrog", "row_pointer"]
+__all__ = [
+    "eval_logp_grad",
+    "velocity",
+    "kinetic_energy",
+    "draw_momentum",
+    "leapfrog",
+    "row_pointer",
+    "unowned",
+    "keep_alive",
+]
 
 
 @intrinsic
@@ -38,6 +48,35 @@ def row_pointer(typingctx, matrix, row):
         array = context.make_array(signature.args[0])(context, builder, args[0])
         n_cols = builder.extract_value(array.shape, 1)
         return builder.gep(array.data, [builder.mul(args[1], n_cols)])
+
+    return sig, codegen
+
+
+@intrinsic
+def unowned(typingctx, array):
+    """``array`` without its owner: a view that Numba does not reference-count, so that passing it
+    to inlined functions (whose arguments are each counted up and down, atomically, per call) costs
+    nothing. It must not leave the function that made it, and ``array`` must be kept alive while it
+    is used (`keep_alive`): Numba frees an array after its owner's last use."""
+    sig = array(array)
+
+    def codegen(context, builder, signature, args):
+        view = context.make_array(signature.args[0])(context, builder, value=args[0])
+        view.meminfo = cgutils.get_null_value(view.meminfo.type)
+        view.parent = cgutils.get_null_value(view.parent.type)
+        return view._getvalue()
+
+    return sig, codegen
+
+
+@intrinsic
+def keep_alive(typingctx, owner):
+    """A use of ``owner`` that does nothing: placed after the last use of an `unowned` view, it keeps
+    the arrays of ``owner`` (an array or a tuple of them) from being freed before."""
+    sig = types.none(owner)
+
+    def codegen(context, builder, signature, args):
+        return context.get_dummy_value()
 
     return sig, codegen
 

@@ -27,7 +27,15 @@ from typing import NamedTuple
 import numba as nb
 import numpy as np
 
-from credo.sampling.hamiltonian import draw_momentum, kinetic_energy, leapfrog, row_pointer, velocity
+from credo.sampling.hamiltonian import (
+    draw_momentum,
+    keep_alive,
+    kinetic_energy,
+    leapfrog,
+    row_pointer,
+    unowned,
+    velocity,
+)
 
 __all__ = ["NUTSInfo", "nuts_step", "nuts_transition", "nuts_workspace"]
 
@@ -385,7 +393,13 @@ def nuts_transition(
         Log-density at the new position.
     info : NUTSInfo
     """
+    # unowned views of the arrays that the tree building passes on at every doubling (their owners
+    # are kept alive to the end)
     W, slot_scalars, rows, q_full, grad_full = work
+    W, slot_scalars, rows = unowned(W), unowned(slot_scalars), unowned(rows)
+    q_full, grad_full = unowned(q_full), unowned(grad_full)
+    owned = (idx, inv_mass)
+    idx, inv_mass = unowned(idx), unowned(inv_mass)
     m = idx.shape[0]
     n_dim = position.shape[0]
     for k in range(max_depth):
@@ -488,4 +502,6 @@ def nuts_transition(
         depth >= max_depth,
         index_sample,
     )
+    keep_alive(work)
+    keep_alive(owned)
     return logp_sample, info
