@@ -18,6 +18,7 @@ import numpy as np
 from credo.sampling.adapt.warmup import warmup_max_depth, warmup_update
 from credo.sampling.clock import now
 from credo.sampling.compound import step_sweep
+from credo.sampling.hamiltonian import keep_alive, unowned
 from credo.sampling.nuts import nuts_transition, nuts_workspace
 
 __all__ = [
@@ -64,28 +65,25 @@ STAT_DTYPES = {
 }
 
 
-# inlined into the chunk loops: as a call, passing the warm-up state in and out costs ~0.3 us per
-# iteration in reference counting of its arrays
+# inlined into the chunk loops: as a call, passing the arrays in and out costs two atomic reference
+# count updates each
 @nb.njit(cache=True, nogil=True, inline="always")
 def nuts_iteration(work, logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_chol, rng,
-                   warmup, it, max_depth, max_energy_error, row):  # fmt: skip
-    """One NUTS transition at iteration ``it`` (`credo.sampling.nuts.nuts_transition` on the scratch
-    ``work``, updating ``position`` and ``grad`` in place), its statistics, and warm-up adaptation if
-    ``it`` is a warm-up iteration (``it < warmup.tune``).
+                   max_depth, max_energy_error, row):  # fmt: skip
+    """One NUTS transition (`credo.sampling.nuts.nuts_transition` on the scratch ``work``, updating
+    ``position`` and ``grad`` in place) and its statistics.
 
-    Writes the `NUTS_STAT_NAMES` columns of ``row`` (a row of the stats array). The other arguments
-    are those of `run_chunk`.
+    Writes the `NUTS_STAT_NAMES` columns of ``row`` (a row of the stats array), ``step_size_bar``
+    as the step size (a warm-up iteration overwrites it). The other arguments are those of
+    `run_chunk`, ``max_depth`` that of this iteration.
 
     Returns
     -------
-    tuple
-        ``(position, logp, grad, step_size, inv_mass, inv_mass_chol, warmup, n_grad_evals)``.
+    logp : float
+    info : NUTSInfo
     """
     logp, info = nuts_transition(work, position, logp, grad, logp_fn, step_size, inv_mass, inv_mass_chol,
-                                 rng, idx, warmup_max_depth(warmup, it, max_depth),
-                                 max_energy_error)  # fmt: skip
-    n_grad = info.n_steps
-    tuning = it < warmup.tune
+                                 rng, idx, max_depth, max_energy_error)  # fmt: skip
     row[0] = logp
     row[1] = info.diverging
     row[2] = info.energy
@@ -93,19 +91,25 @@ def nuts_iteration(work, logp_fn, idx, position, logp, grad, step_size, inv_mass
     row[4] = info.tree_depth
     row[5] = info.n_steps
     row[6] = step_size
-    row[7] = np.exp(warmup.step.log_step_bar) if tuning else step_size
+    row[7] = step_size
     row[8] = info.acceptance_rate
     row[9] = info.acceptance_rate_sym
     row[10] = info.max_energy_error
     row[11] = info.reached_max_treedepth
     row[12] = info.index_in_trajectory
-    if tuning:
-        warmup, step_size, inv_mass, inv_mass_chol, extra = warmup_update(
-            warmup, it, position, logp, grad, info, step_size, inv_mass, inv_mass_chol,
-            logp_fn, idx, rng,
-        )  # fmt: skip
-        n_grad += extra
-    return position, logp, grad, step_size, inv_mass, inv_mass_chol, warmup, n_grad
+    return logp, info
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _record(draws_out, stats_out, k, position, start, clock):
+    """Keep iteration ``k``'s position (if ``draws_out`` has rows) and its timing; returns the clock
+    at its end, the start of the next iteration."""
+    if draws_out.shape[0] > 0:
+        draws_out[k, :] = position
+    end = now(clock)
+    stats_out[k, _PERF_START] = start
+    stats_out[k, _PERF_DIFF] = end - start
+    return end
 
 
 @nb.njit(cache=True, nogil=True)
@@ -147,25 +151,43 @@ def run_chunk(logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_
     n_grad = 0
     clock = np.empty(2, dtype=np.int64)
     work = nuts_workspace(idx.shape[0], position.shape[0], max_depth)
-    keep = draws_out.shape[0] > 0
-    deadline = now(clock) + max_seconds
+    # unowned views of the arrays that every iteration passes on, which would otherwise cost ~0.2 us
+    # of atomic reference counting per iteration; their owners are arguments (alive for the call)
+    # or kept alive to the end, and position and grad are updated in place
+    W, slot_scalars, rows, q_full, grad_full = work
+    work_v = (unowned(W), unowned(slot_scalars), unowned(rows), unowned(q_full), unowned(grad_full))
+    idx_v, position_v, grad_v = unowned(idx), unowned(position), unowned(grad)
+    draws_v, stats_v, clock_v = unowned(draws_out), unowned(stats_out), unowned(clock)
+    n = stats_out.shape[0]
+    start = now(clock_v)
+    deadline = start + max_seconds
     k = 0
-    while k < stats_out.shape[0]:
-        start = now(clock)
-        row = stats_out[k]
-        position, logp, grad, step_size, inv_mass, inv_mass_chol, warmup, extra = nuts_iteration(
-            work, logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_chol, rng, warmup,
-            first + k, max_depth, max_energy_error, row,
+    # warm-up iterations, then draws: in a loop of their own the draws do not carry the warm-up state
+    while k < min(n, warmup.tune - first):
+        it = first + k
+        row = stats_v[k]
+        logp, info = nuts_iteration(work_v, logp_fn, idx_v, position_v, logp, grad_v, step_size, inv_mass,
+                                    inv_mass_chol, rng, warmup_max_depth(warmup, it, max_depth),
+                                    max_energy_error, row)  # fmt: skip
+        row[7] = np.exp(warmup.step.log_step_bar)
+        warmup, step_size, inv_mass, inv_mass_chol, extra = warmup_update(
+            warmup, it, position_v, logp, grad_v, info, step_size, inv_mass, inv_mass_chol, logp_fn,
+            idx_v, rng,
         )  # fmt: skip
-        n_grad += extra
-        if keep:
-            draws_out[k, :] = position
-        end = now(clock)
-        row[_PERF_START] = start
-        row[_PERF_DIFF] = end - start
+        n_grad += info.n_steps + extra
+        start = _record(draws_v, stats_v, k, position_v, start, clock_v)
         k += 1
-        if end >= deadline:
+        if start >= deadline:
+            n = k
+    while k < n:
+        logp, info = nuts_iteration(work_v, logp_fn, idx_v, position_v, logp, grad_v, step_size, inv_mass,
+                                    inv_mass_chol, rng, max_depth, max_energy_error, stats_v[k])  # fmt: skip
+        n_grad += info.n_steps
+        start = _record(draws_v, stats_v, k, position_v, start, clock_v)
+        k += 1
+        if start >= deadline:
             break
+    keep_alive((work, clock))
     return position, logp, grad, step_size, inv_mass, inv_mass_chol, warmup, n_grad, k
 
 
@@ -204,31 +226,33 @@ def run_compound_chunk(logp_fn, logp_only_fn, idx, plan, position, logp, grad, s
     clock = np.empty(2, dtype=np.int64)
     m = idx.shape[0]
     work = nuts_workspace(m, position.shape[0], max_depth)
-    keep = draws_out.shape[0] > 0
-    deadline = now(clock) + max_seconds
+    start = now(clock)
+    deadline = start + max_seconds
     k = 0
     while k < stats_out.shape[0]:
-        start = now(clock)
         it = first + k
+        tuning = it < warmup.tune
         row = stats_out[k]
         if m > 0:
-            position, logp, grad, step_size, inv_mass, inv_mass_chol, warmup, extra = nuts_iteration(
-                work, logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_chol, rng, warmup,
-                it, max_depth, max_energy_error, row,
-            )  # fmt: skip
-            n_grad += extra
-        position, logp, moved = step_sweep(plan, position, logp, logp_only_fn, rng, it, it < warmup.tune,
-                                           row, _PERF_DIFF + 1)  # fmt: skip
+            logp, info = nuts_iteration(work, logp_fn, idx, position, logp, grad, step_size, inv_mass,
+                                        inv_mass_chol, rng, warmup_max_depth(warmup, it, max_depth),
+                                        max_energy_error, row)  # fmt: skip
+            n_grad += info.n_steps
+            if tuning:
+                row[7] = np.exp(warmup.step.log_step_bar)
+                warmup, step_size, inv_mass, inv_mass_chol, extra = warmup_update(
+                    warmup, it, position, logp, grad, info, step_size, inv_mass, inv_mass_chol, logp_fn,
+                    idx, rng,
+                )  # fmt: skip
+                n_grad += extra
+        position, logp, moved = step_sweep(plan, position, logp, logp_only_fn, rng, it, tuning, row,
+                                           _PERF_DIFF + 1)  # fmt: skip
         if moved and m > 0:
             logp = logp_fn(position.ctypes, grad.ctypes, position.shape[0])
             n_grad += 1
         row[0] = logp
-        if keep:
-            draws_out[k, :] = position
-        end = now(clock)
-        row[_PERF_START] = start
-        row[_PERF_DIFF] = end - start
+        start = _record(draws_out, stats_out, k, position, start, clock)
         k += 1
-        if end >= deadline:
+        if start >= deadline:
             break
     return position, logp, grad, step_size, inv_mass, inv_mass_chol, warmup, n_grad, k
