@@ -194,6 +194,30 @@ def test_chunk_returns_at_its_time_budget(std_normal_10):
     assert run_chunk(*args, np.inf, np.empty((0, 10)), stats)[-1] == 50
 
 
+@pytest.mark.parametrize("scheme", ["nutpie", "pymc", "stan"])
+def test_chunk_hands_back_the_warmup_arrays_it_was_given(std_normal_10, scheme):
+    # a chunk adapts on unowned views of the warm-up arrays: what it returns must be the caller's
+    # arrays (foreground and background swapped), never a view of memory nobody owns
+    args = _chunk_args(std_normal_10, scheme, 300)
+    warmup, inv_mass = args[9], args[6]
+    before = {a.ctypes.data for a in _arrays(warmup)}
+    stats = np.zeros((300, len(STAT_NAMES)))
+    state = run_chunk(*args, np.inf, np.empty((0, 10)), stats)
+    after = state[6]
+    assert {a.ctypes.data for a in _arrays(after)} == before
+    for a in _arrays(after):
+        assert a.base is not None or a.flags.owndata
+    if scheme != "stan":  # the diagonal metric is adapted in place
+        assert state[4] is inv_mass
+    assert state[4].min() > 0.1 and state[4].max() < 10.0  # unit variances
+
+
+def _arrays(warmup):
+    """Every array of a warm-up state."""
+    estimators = (warmup.stan.estimator, *warmup.nutpie[:4], *warmup.pymc)
+    return [warmup.stan.ends] + [a for est in estimators for a in (est.mean, est.m2)]
+
+
 def test_kernels_load_from_cache_in_a_new_process(std_normal_10):
     # this process compiled (or loaded) run_chunk for the diagonal metric; a new process with
     # another model must load it from Numba's cache instead of compiling

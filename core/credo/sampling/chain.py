@@ -15,7 +15,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from credo.sampling.adapt.warmup import warmup_max_depth, warmup_update
+from credo.sampling.adapt.warmup import warmup_max_depth, warmup_owners, warmup_update, warmup_views
 from credo.sampling.clock import now
 from credo.sampling.compound import step_sweep
 from credo.sampling.hamiltonian import keep_alive, unowned
@@ -158,6 +158,7 @@ def run_chunk(logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_
     work_v = (unowned(W), unowned(slot_scalars), unowned(rows), unowned(q_full), unowned(grad_full))
     idx_v, position_v, grad_v = unowned(idx), unowned(position), unowned(grad)
     draws_v, stats_v, clock_v = unowned(draws_out), unowned(stats_out), unowned(clock)
+    warmup_v, inv_mass_v, chol_v = warmup_views(warmup), unowned(inv_mass), unowned(inv_mass_chol)
     n = stats_out.shape[0]
     start = now(clock_v)
     deadline = start + max_seconds
@@ -166,12 +167,12 @@ def run_chunk(logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_
     while k < min(n, warmup.tune - first):
         it = first + k
         row = stats_v[k]
-        logp, info = nuts_iteration(work_v, logp_fn, idx_v, position_v, logp, grad_v, step_size, inv_mass,
-                                    inv_mass_chol, rng, warmup_max_depth(warmup, it, max_depth),
+        logp, info = nuts_iteration(work_v, logp_fn, idx_v, position_v, logp, grad_v, step_size, inv_mass_v,
+                                    chol_v, rng, warmup_max_depth(warmup_v, it, max_depth),
                                     max_energy_error, row)  # fmt: skip
-        row[7] = np.exp(warmup.step.log_step_bar)
-        warmup, step_size, inv_mass, inv_mass_chol, extra = warmup_update(
-            warmup, it, position_v, logp, grad_v, info, step_size, inv_mass, inv_mass_chol, logp_fn,
+        row[7] = np.exp(warmup_v.step.log_step_bar)
+        warmup_v, step_size, inv_mass_v, chol_v, extra = warmup_update(
+            warmup_v, it, position_v, logp, grad_v, info, step_size, inv_mass_v, chol_v, logp_fn,
             idx_v, rng,
         )  # fmt: skip
         n_grad += info.n_steps + extra
@@ -180,15 +181,19 @@ def run_chunk(logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_
         if start >= deadline:
             n = k
     while k < n:
-        logp, info = nuts_iteration(work_v, logp_fn, idx_v, position_v, logp, grad_v, step_size, inv_mass,
-                                    inv_mass_chol, rng, max_depth, max_energy_error, stats_v[k])  # fmt: skip
+        logp, info = nuts_iteration(work_v, logp_fn, idx_v, position_v, logp, grad_v, step_size, inv_mass_v,
+                                    chol_v, rng, max_depth, max_energy_error, stats_v[k])  # fmt: skip
         n_grad += info.n_steps
         start = _record(draws_v, stats_v, k, position_v, start, clock_v)
         k += 1
         if start >= deadline:
             break
     keep_alive((work, clock))
-    return position, logp, grad, step_size, inv_mass, inv_mass_chol, warmup, n_grad, k
+    # the metric is the argument's (updated in place) or a new array of a Stan window
+    inv_mass = inv_mass if inv_mass_v.ctypes.data == inv_mass.ctypes.data else inv_mass_v
+    inv_mass_chol = inv_mass_chol if chol_v.ctypes.data == inv_mass_chol.ctypes.data else chol_v
+    return (position, logp, grad, step_size, inv_mass, inv_mass_chol, warmup_owners(warmup_v, warmup),
+            n_grad, k)  # fmt: skip
 
 
 @nb.njit(cache=True, nogil=True)

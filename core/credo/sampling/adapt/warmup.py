@@ -56,8 +56,17 @@ from credo.sampling.adapt.step_size import (
     dual_average_update,
     init_step_size,
 )
+from credo.sampling.hamiltonian import unowned
 
-__all__ = ["SCHEMES", "WarmupState", "warmup_init", "warmup_update", "warmup_max_depth"]
+__all__ = [
+    "SCHEMES",
+    "WarmupState",
+    "warmup_init",
+    "warmup_update",
+    "warmup_max_depth",
+    "warmup_views",
+    "warmup_owners",
+]
 
 SCHEMES = {"stan": 0, "nutpie": 1, "pymc": 2}
 _STAN = 0
@@ -276,3 +285,62 @@ def warmup_max_depth(warmup, it, max_depth):
     if warmup.scheme == _PYMC and it < EARLY_DEPTH_ITERS and it < warmup.tune:
         return min(max_depth, EARLY_MAX_DEPTH)
     return max_depth
+
+
+# A warm-up iteration rebuilds the state's tuples, and with them counts every array they hold up and
+# down, atomically: ~0.4 us per iteration at 10 dimensions, a third of the warm-up's time. A chunk
+# runs on unowned views of the arrays instead and hands the owners back at its end. The estimators
+# never allocate: they only trade their arrays between foreground and background.
+@nb.njit(cache=True, nogil=True, inline="always")
+def _estimator_view(est):
+    return RunningVariance(unowned(est.mean), unowned(est.m2), est.count)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _estimator_owner(view, a, b):
+    """The estimator ``view`` with the arrays of whichever of ``a`` and ``b`` it views."""
+    src = a if view.mean.ctypes.data == a.mean.ctypes.data else b
+    return RunningVariance(src.mean, src.m2, view.count)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def warmup_views(warmup):
+    """``warmup`` on `credo.sampling.hamiltonian.unowned` views of its arrays: updating it costs
+    no reference counting. ``warmup`` must stay alive while the views are used, and the state that
+    leaves the function goes through `warmup_owners`."""
+    stan, nutpie, pymc = warmup.stan, warmup.nutpie, warmup.pymc
+    return WarmupState(
+        warmup.scheme,
+        warmup.tune,
+        warmup.target_accept,
+        warmup.step,
+        StanWindows(_estimator_view(stan.estimator), unowned(stan.ends), stan.start, stan.stop),
+        NutpieWindows(_estimator_view(nutpie.draws), _estimator_view(nutpie.grads),
+                      _estimator_view(nutpie.draws_bg), _estimator_view(nutpie.grads_bg),
+                      nutpie.early_end, nutpie.final_start, nutpie.last_update,
+                      nutpie.initial_metric),  # fmt: skip
+        PymcWindows(_estimator_view(pymc.foreground), _estimator_view(pymc.background)),
+    )
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def warmup_owners(view, owner):
+    """The state ``view`` (`warmup_views` of ``owner``, then updated) on the arrays of ``owner``."""
+    stan, nutpie, pymc = view.stan, view.nutpie, view.pymc
+    o_stan, o_nutpie, o_pymc = owner.stan, owner.nutpie, owner.pymc
+    return WarmupState(
+        view.scheme,
+        view.tune,
+        view.target_accept,
+        view.step,
+        StanWindows(_estimator_owner(stan.estimator, o_stan.estimator, o_stan.estimator), o_stan.ends,
+                    stan.start, stan.stop),  # fmt: skip
+        NutpieWindows(_estimator_owner(nutpie.draws, o_nutpie.draws, o_nutpie.draws_bg),
+                      _estimator_owner(nutpie.grads, o_nutpie.grads, o_nutpie.grads_bg),
+                      _estimator_owner(nutpie.draws_bg, o_nutpie.draws, o_nutpie.draws_bg),
+                      _estimator_owner(nutpie.grads_bg, o_nutpie.grads, o_nutpie.grads_bg),
+                      nutpie.early_end, nutpie.final_start, nutpie.last_update,
+                      nutpie.initial_metric),  # fmt: skip
+        PymcWindows(_estimator_owner(pymc.foreground, o_pymc.foreground, o_pymc.background),
+                    _estimator_owner(pymc.background, o_pymc.foreground, o_pymc.background)),
+    )
