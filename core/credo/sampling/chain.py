@@ -163,27 +163,20 @@ def run_chunk(logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_
     start = now(clock_v)
     deadline = start + max_seconds
     k = 0
-    # warm-up iterations, then draws: in a loop of their own the draws do not carry the warm-up state
-    while k < min(n, warmup.tune - first):
+    while k < n:
         it = first + k
         row = stats_v[k]
         logp, info = nuts_iteration(work_v, logp_fn, idx_v, position_v, logp, grad_v, step_size, inv_mass_v,
                                     chol_v, rng, warmup_max_depth(warmup_v, it, max_depth),
                                     max_energy_error, row)  # fmt: skip
-        row[7] = np.exp(warmup_v.step.log_step_bar)
-        warmup_v, step_size, inv_mass_v, chol_v, extra = warmup_update(
-            warmup_v, it, position_v, logp, grad_v, info, step_size, inv_mass_v, chol_v, logp_fn,
-            idx_v, rng,
-        )  # fmt: skip
-        n_grad += info.n_steps + extra
-        start = _record(draws_v, stats_v, k, position_v, start, clock_v)
-        k += 1
-        if start >= deadline:
-            n = k
-    while k < n:
-        logp, info = nuts_iteration(work_v, logp_fn, idx_v, position_v, logp, grad_v, step_size, inv_mass_v,
-                                    chol_v, rng, max_depth, max_energy_error, stats_v[k])  # fmt: skip
         n_grad += info.n_steps
+        if it < warmup_v.tune:
+            row[7] = np.exp(warmup_v.step.log_step_bar)
+            warmup_v, step_size, inv_mass_v, chol_v, extra = warmup_update(
+                warmup_v, it, position_v, logp, grad_v, info, step_size, inv_mass_v, chol_v, logp_fn,
+                idx_v, rng,
+            )  # fmt: skip
+            n_grad += extra
         start = _record(draws_v, stats_v, k, position_v, start, clock_v)
         k += 1
         if start >= deadline:
