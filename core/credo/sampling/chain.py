@@ -69,21 +69,24 @@ STAT_DTYPES = {
 # count updates each
 @nb.njit(cache=True, nogil=True, inline="always")
 def nuts_iteration(work, logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_chol, rng,
-                   max_depth, max_energy_error, row):  # fmt: skip
-    """One NUTS transition (`credo.sampling.nuts.nuts_transition` on the scratch ``work``, updating
-    ``position`` and ``grad`` in place) and its statistics.
+                   warmup, it, max_depth, max_energy_error, row):  # fmt: skip
+    """One NUTS transition at iteration ``it`` (`credo.sampling.nuts.nuts_transition` on the scratch
+    ``work``, updating ``position`` and ``grad`` in place), its statistics, and warm-up adaptation if
+    ``it`` is a warm-up iteration (``it < warmup.tune``).
 
-    Writes the `NUTS_STAT_NAMES` columns of ``row`` (a row of the stats array), ``step_size_bar``
-    as the step size (a warm-up iteration overwrites it). The other arguments are those of
-    `run_chunk`, ``max_depth`` that of this iteration.
+    Writes the `NUTS_STAT_NAMES` columns of ``row`` (a row of the stats array). The other arguments
+    are those of `run_chunk`.
 
     Returns
     -------
-    logp : float
-    info : NUTSInfo
+    tuple
+        ``(logp, step_size, inv_mass, inv_mass_chol, warmup, n_grad_evals)``.
     """
     logp, info = nuts_transition(work, position, logp, grad, logp_fn, step_size, inv_mass, inv_mass_chol,
-                                 rng, idx, max_depth, max_energy_error)  # fmt: skip
+                                 rng, idx, warmup_max_depth(warmup, it, max_depth),
+                                 max_energy_error)  # fmt: skip
+    n_grad = info.n_steps
+    tuning = it < warmup.tune
     row[0] = logp
     row[1] = info.diverging
     row[2] = info.energy
@@ -91,13 +94,18 @@ def nuts_iteration(work, logp_fn, idx, position, logp, grad, step_size, inv_mass
     row[4] = info.tree_depth
     row[5] = info.n_steps
     row[6] = step_size
-    row[7] = step_size
+    row[7] = np.exp(warmup.step.log_step_bar) if tuning else step_size
     row[8] = info.acceptance_rate
     row[9] = info.acceptance_rate_sym
     row[10] = info.max_energy_error
     row[11] = info.reached_max_treedepth
     row[12] = info.index_in_trajectory
-    return logp, info
+    if tuning:
+        warmup, step_size, inv_mass, inv_mass_chol, extra = warmup_update(
+            warmup, it, position, logp, grad, info, step_size, inv_mass, inv_mass_chol, logp_fn, idx, rng,
+        )  # fmt: skip
+        n_grad += extra
+    return logp, step_size, inv_mass, inv_mass_chol, warmup, n_grad
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
@@ -164,19 +172,11 @@ def run_chunk(logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_
     deadline = start + max_seconds
     k = 0
     while k < n:
-        it = first + k
-        row = stats_v[k]
-        logp, info = nuts_iteration(work_v, logp_fn, idx_v, position_v, logp, grad_v, step_size, inv_mass_v,
-                                    chol_v, rng, warmup_max_depth(warmup_v, it, max_depth),
-                                    max_energy_error, row)  # fmt: skip
-        n_grad += info.n_steps
-        if it < warmup_v.tune:
-            row[7] = np.exp(warmup_v.step.log_step_bar)
-            warmup_v, step_size, inv_mass_v, chol_v, extra = warmup_update(
-                warmup_v, it, position_v, logp, grad_v, info, step_size, inv_mass_v, chol_v, logp_fn,
-                idx_v, rng,
-            )  # fmt: skip
-            n_grad += extra
+        logp, step_size, inv_mass_v, chol_v, warmup_v, extra = nuts_iteration(
+            work_v, logp_fn, idx_v, position_v, logp, grad_v, step_size, inv_mass_v, chol_v, rng, warmup_v,
+            first + k, max_depth, max_energy_error, stats_v[k],
+        )  # fmt: skip
+        n_grad += extra
         start = _record(draws_v, stats_v, k, position_v, start, clock_v)
         k += 1
         if start >= deadline:
@@ -229,22 +229,15 @@ def run_compound_chunk(logp_fn, logp_only_fn, idx, plan, position, logp, grad, s
     k = 0
     while k < stats_out.shape[0]:
         it = first + k
-        tuning = it < warmup.tune
         row = stats_out[k]
         if m > 0:
-            logp, info = nuts_iteration(work, logp_fn, idx, position, logp, grad, step_size, inv_mass,
-                                        inv_mass_chol, rng, warmup_max_depth(warmup, it, max_depth),
-                                        max_energy_error, row)  # fmt: skip
-            n_grad += info.n_steps
-            if tuning:
-                row[7] = np.exp(warmup.step.log_step_bar)
-                warmup, step_size, inv_mass, inv_mass_chol, extra = warmup_update(
-                    warmup, it, position, logp, grad, info, step_size, inv_mass, inv_mass_chol, logp_fn,
-                    idx, rng,
-                )  # fmt: skip
-                n_grad += extra
-        position, logp, moved = step_sweep(plan, position, logp, logp_only_fn, rng, it, tuning, row,
-                                           _PERF_DIFF + 1)  # fmt: skip
+            logp, step_size, inv_mass, inv_mass_chol, warmup, extra = nuts_iteration(
+                work, logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_chol, rng, warmup,
+                it, max_depth, max_energy_error, row,
+            )  # fmt: skip
+            n_grad += extra
+        position, logp, moved = step_sweep(plan, position, logp, logp_only_fn, rng, it, it < warmup.tune,
+                                           row, _PERF_DIFF + 1)  # fmt: skip
         if moved and m > 0:
             logp = logp_fn(position.ctypes, grad.ctypes, position.shape[0])
             n_grad += 1
