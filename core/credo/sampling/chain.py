@@ -18,7 +18,7 @@ import numpy as np
 from credo.sampling.adapt.warmup import warmup_max_depth, warmup_owners, warmup_update, warmup_views
 from credo.sampling.clock import now
 from credo.sampling.compound import step_sweep
-from credo.sampling.hamiltonian import keep_alive, unowned
+from credo.sampling.hamiltonian import keep_alive, owner_of, unowned
 from credo.sampling.nuts import nuts_transition, nuts_workspace
 
 __all__ = [
@@ -183,10 +183,8 @@ def run_chunk(logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_
             break
     keep_alive((work, clock))
     # the metric is the argument's (updated in place) or a new array of a Stan window
-    inv_mass = inv_mass if inv_mass_v.ctypes.data == inv_mass.ctypes.data else inv_mass_v
-    inv_mass_chol = inv_mass_chol if chol_v.ctypes.data == inv_mass_chol.ctypes.data else chol_v
-    return (position, logp, grad, step_size, inv_mass, inv_mass_chol, warmup_owners(warmup_v, warmup),
-            n_grad, k)  # fmt: skip
+    return (position, logp, grad, step_size, owner_of(inv_mass_v, inv_mass), owner_of(chol_v, inv_mass_chol),
+            warmup_owners(warmup_v, warmup), n_grad, k)  # fmt: skip
 
 
 @nb.njit(cache=True, nogil=True)

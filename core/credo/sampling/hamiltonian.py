@@ -34,6 +34,7 @@ __all__ = [
     "leapfrog",
     "row_pointer",
     "unowned",
+    "owner_of",
     "keep_alive",
 ]
 
@@ -67,6 +68,13 @@ def unowned(typingctx, array):
         return view._getvalue()
 
     return sig, codegen
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def owner_of(view, owner):
+    """``owner`` if ``view`` is an `unowned` view of it, else ``view`` (an array of its own, e.g. one
+    that replaced the view): what may leave the function that made the view."""
+    return owner if view.ctypes.data == owner.ctypes.data else view
 
 
 @intrinsic

@@ -502,6 +502,5 @@ def nuts_transition(
         depth >= max_depth,
         index_sample,
     )
-    keep_alive(work)
-    keep_alive(owned)
+    keep_alive((work, owned))
     return logp_sample, info

@@ -304,23 +304,33 @@ def _estimator_owner(view, a, b):
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
+def _with_estimators(state, stan_estimator, stan_ends, draws, grads, draws_bg, grads_bg, pymc_fg,
+                     pymc_bg):  # fmt: skip
+    """``state`` with its estimators (and Stan's window ends) replaced by the given ones."""
+    stan, nutpie = state.stan, state.nutpie
+    return WarmupState(
+        state.scheme,
+        state.tune,
+        state.target_accept,
+        state.step,
+        StanWindows(stan_estimator, stan_ends, stan.start, stan.stop),
+        NutpieWindows(draws, grads, draws_bg, grads_bg, nutpie.early_end, nutpie.final_start,
+                      nutpie.last_update, nutpie.initial_metric),  # fmt: skip
+        PymcWindows(pymc_fg, pymc_bg),
+    )
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
 def warmup_views(warmup):
     """``warmup`` on `credo.sampling.hamiltonian.unowned` views of its arrays: updating it costs
     no reference counting. ``warmup`` must stay alive while the views are used, and the state that
     leaves the function goes through `warmup_owners`."""
     stan, nutpie, pymc = warmup.stan, warmup.nutpie, warmup.pymc
-    return WarmupState(
-        warmup.scheme,
-        warmup.tune,
-        warmup.target_accept,
-        warmup.step,
-        StanWindows(_estimator_view(stan.estimator), unowned(stan.ends), stan.start, stan.stop),
-        NutpieWindows(_estimator_view(nutpie.draws), _estimator_view(nutpie.grads),
-                      _estimator_view(nutpie.draws_bg), _estimator_view(nutpie.grads_bg),
-                      nutpie.early_end, nutpie.final_start, nutpie.last_update,
-                      nutpie.initial_metric),  # fmt: skip
-        PymcWindows(_estimator_view(pymc.foreground), _estimator_view(pymc.background)),
-    )
+    return _with_estimators(
+        warmup, _estimator_view(stan.estimator), unowned(stan.ends), _estimator_view(nutpie.draws),
+        _estimator_view(nutpie.grads), _estimator_view(nutpie.draws_bg), _estimator_view(nutpie.grads_bg),
+        _estimator_view(pymc.foreground), _estimator_view(pymc.background),
+    )  # fmt: skip
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
@@ -328,19 +338,12 @@ def warmup_owners(view, owner):
     """The state ``view`` (`warmup_views` of ``owner``, then updated) on the arrays of ``owner``."""
     stan, nutpie, pymc = view.stan, view.nutpie, view.pymc
     o_stan, o_nutpie, o_pymc = owner.stan, owner.nutpie, owner.pymc
-    return WarmupState(
-        view.scheme,
-        view.tune,
-        view.target_accept,
-        view.step,
-        StanWindows(_estimator_owner(stan.estimator, o_stan.estimator, o_stan.estimator), o_stan.ends,
-                    stan.start, stan.stop),  # fmt: skip
-        NutpieWindows(_estimator_owner(nutpie.draws, o_nutpie.draws, o_nutpie.draws_bg),
-                      _estimator_owner(nutpie.grads, o_nutpie.grads, o_nutpie.grads_bg),
-                      _estimator_owner(nutpie.draws_bg, o_nutpie.draws, o_nutpie.draws_bg),
-                      _estimator_owner(nutpie.grads_bg, o_nutpie.grads, o_nutpie.grads_bg),
-                      nutpie.early_end, nutpie.final_start, nutpie.last_update,
-                      nutpie.initial_metric),  # fmt: skip
-        PymcWindows(_estimator_owner(pymc.foreground, o_pymc.foreground, o_pymc.background),
-                    _estimator_owner(pymc.background, o_pymc.foreground, o_pymc.background)),
-    )
+    return _with_estimators(
+        view, _estimator_owner(stan.estimator, o_stan.estimator, o_stan.estimator), o_stan.ends,
+        _estimator_owner(nutpie.draws, o_nutpie.draws, o_nutpie.draws_bg),
+        _estimator_owner(nutpie.grads, o_nutpie.grads, o_nutpie.grads_bg),
+        _estimator_owner(nutpie.draws_bg, o_nutpie.draws, o_nutpie.draws_bg),
+        _estimator_owner(nutpie.grads_bg, o_nutpie.grads, o_nutpie.grads_bg),
+        _estimator_owner(pymc.foreground, o_pymc.foreground, o_pymc.background),
+        _estimator_owner(pymc.background, o_pymc.foreground, o_pymc.background),
+    )  # fmt: skip
