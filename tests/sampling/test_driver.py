@@ -88,6 +88,20 @@ def test_keyboard_interrupt_returns_what_was_drawn(std_normal_10):
     assert seen[0][0].total == 10**6 + 100
 
 
+def test_interrupt_before_some_chains_started(std_normal_10):
+    # chains start in the thread that first takes them: an interrupt during the first chunk leaves
+    # the others unstarted, which must not lose the run (their metric is NaN)
+    def callback(progress):
+        raise KeyboardInterrupt
+
+    res = run_chains(std_normal_10, 10, _init(6, 10), draws=10**6, tune=10**6, seed=3, cores=1,
+                     progressbar=False, progress_callback=callback, chunk_seconds=0.3)  # fmt: skip
+    assert res.interrupted
+    assert res.draws.shape == (6, 0, 10) and res.warmup_stats["lp"].shape == (6, 0)
+    assert res.inv_mass.shape == (6, 10)
+    assert np.all(np.isfinite(res.inv_mass[0])) and np.all(np.isnan(res.inv_mass[1:]))
+
+
 def test_divergences_are_reported():
     fn = half_normal_untransformed()
     res = run_chains(fn, 3, np.full((2, 3), 0.5), draws=300, tune=300, seed=4,

@@ -10,6 +10,7 @@ chain) with ``interrupted=True``.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -38,6 +39,8 @@ from credo.sampling.seeding import seed_sequence
 __all__ = ["ChainResults", "run_chains"]
 
 _REFRESH_SECONDS = 0.25
+# os.cpu_count() reads /sys on every call
+_CPU_COUNT = os.cpu_count() or 1
 # shortest chunk when guided scheduling shrinks them towards the end of a run: a call from Python
 # costs ~50-100 us with the GIL handed between threads
 _MIN_CHUNK_SECONDS = 1e-3
@@ -51,6 +54,10 @@ class ChainResults:
     ----------
     draws : ndarray, shape (chains, draws, n_dim)
         Posterior draws on the unconstrained space.
+    stats_array, warmup_stats_array : ndarray, shape (chains, draws or tune, len(stat_names))
+        The statistics of the draws and of warm-up, a column per name of ``stat_names``.
+    stat_names : tuple of str
+        The statistics of the run (see ``stats``).
     stats : dict of str to ndarray, shape (chains, draws)
         Sampler statistics (`credo.sampling.chain.STAT_NAMES`): ``lp``, ``diverging``, ``energy``,
         ``energy_error``, ``tree_depth``, ``n_steps``, ``step_size``, ``step_size_bar``,
@@ -62,7 +69,8 @@ class ChainResults:
         accepted updates in the iteration) if there is a Metropolis block and ``slice_evals``
         (log-density evaluations) if there is a slice block.
     warmup_stats : dict of str to ndarray, shape (chains, tune)
-        The same statistics during warm-up.
+        The same statistics during warm-up. Both dicts are made from the arrays on first use, after
+        sampling.
     warmup_draws : ndarray, shape (chains, tune, n_dim), or None
         Warm-up draws if ``keep_warmup`` was set.
     step_size : ndarray, shape (chains,)
@@ -79,8 +87,9 @@ class ChainResults:
     """
 
     draws: np.ndarray
-    stats: dict[str, np.ndarray]
-    warmup_stats: dict[str, np.ndarray]
+    stats_array: np.ndarray
+    warmup_stats_array: np.ndarray
+    stat_names: tuple[str, ...]
     warmup_draws: np.ndarray | None
     step_size: np.ndarray
     inv_mass: np.ndarray
@@ -88,12 +97,20 @@ class ChainResults:
     timings: dict[str, float] = field(default_factory=dict)
     interrupted: bool = False
 
+    @functools.cached_property
+    def stats(self) -> dict[str, np.ndarray]:
+        return _stats_dict(self.stats_array, self.stat_names)
+
+    @functools.cached_property
+    def warmup_stats(self) -> dict[str, np.ndarray]:
+        return _stats_dict(self.warmup_stats_array, self.stat_names)
+
 
 class _Chain:
     """Mutable bookkeeping and sampler state of one chain between chunks (the kernels themselves are
     pure); one worker thread at a time advances it."""
 
-    def __init__(self, chain: int, tune: int, draws: int, n_dim: int, n_stats: int, keep_warmup: bool):
+    def __init__(self, chain: int, tune: int, draws: int, arrays: tuple[np.ndarray, ...]):
         self.chain = chain
         self.iteration = 0
         self.total = tune + draws
@@ -102,12 +119,8 @@ class _Chain:
         self.n_grad = 0
         self.tune_seconds = 0.0
         self.draw_seconds = 0.0
-        self.draws = np.empty((draws, n_dim))
-        # zeros: a run without NUTS leaves its columns (divergences among them) unwritten
-        self.stats = np.zeros((draws, n_stats))
-        # no rows: warm-up positions are not written unless kept
-        self.warmup_draws = np.empty((tune if keep_warmup else 0, n_dim))
-        self.warmup_stats = np.zeros((tune, n_stats))
+        # this chain's rows of the run's arrays (`_run_arrays`)
+        self.draws, self.stats, self.warmup_draws, self.warmup_stats = arrays
         # the sampler's state between chunks, set when the chain starts (`run_chains`)
         self.warmup = self.inv_mass = self.chol = self.plan = None
         self.position = self.grad = None
@@ -132,9 +145,11 @@ class _Schedule:
     whichever chain is furthest from its end, so the chains near their ends together and every
     thread stays busy until the last chunks, however the chains' speeds differ; a thread per chain
     run to its end would idle while the slowest finished.
-    Chunks shrink as the run nears its end (guided self-scheduling, Polychronopoulos & Kuck 1987):
-    each may take a ``2 * n_threads``-th of the estimated remaining time, so that the threads finish
-    within a short chunk of each other, while a long run still takes few calls from Python.
+    A chunk may run its chain until that has no more left than the next idle chain (as preemptive
+    scheduling by longest remaining time does; McNaughton 1959), plus a ``2 * n_threads``-th of
+    the estimated time all chains still need, so that chunks shrink as the run nears its end
+    (guided self-scheduling, Polychronopoulos & Kuck 1987): the threads finish within a short chunk
+    of each other, while a long run still takes few calls from Python.
     """
 
     def __init__(self, chains: list[_Chain], n_threads: int):
@@ -150,14 +165,20 @@ class _Schedule:
             return float("inf")
         return (ch.total - ch.iteration) * (ch.tune_seconds + ch.draw_seconds) / ch.iteration
 
-    def chunk_seconds(self, longest: float) -> float:
-        """Time budget of the next chunk, at most ``longest``."""
-        done = sum(ch.iteration for ch in self._chains)
-        if not done:
+    def chunk_seconds(self, ch: _Chain, longest: float) -> float:
+        """Time budget of the next chunk of chain ``ch`` (taken), at most ``longest``."""
+        remaining = self._remaining_seconds(ch)
+        if remaining == float("inf"):
             return longest
-        seconds = sum(ch.tune_seconds + ch.draw_seconds for ch in self._chains)
-        remaining = sum(ch.total - ch.iteration for ch in self._chains) * seconds / done
-        return min(longest, max(_MIN_CHUNK_SECONDS, remaining / (2 * self._n_threads)))
+        with self._cond:
+            waiting = [self._remaining_seconds(other) for other, busy in zip(self._chains, self._busy)
+                       if not busy and other.iteration < other.total]  # fmt: skip
+        lead = max(remaining - max(waiting, default=0.0), 0.0)
+        done = sum(other.iteration for other in self._chains)
+        seconds = sum(other.tune_seconds + other.draw_seconds for other in self._chains)
+        total = sum(other.total - other.iteration for other in self._chains) * seconds / done
+        share = total / (2 * self._n_threads)
+        return min(longest, max(_MIN_CHUNK_SECONDS, min(remaining, lead + share)))
 
     def take(self, stop: threading.Event) -> _Chain | None:
         """The next chain to advance (marked busy), or None when all are done or ``stop`` is set."""
@@ -220,7 +241,7 @@ def _validate(n_dim, init_positions, draws, tune, target_accept, max_treedepth, 
             )
     if others.size and (others[0] < 0 or others[-1] >= n_dim):
         raise ValueError(f"steps update coordinates {others.tolist()}; expected them in [0, {n_dim})")
-    shared = np.intersect1d(idx, others)
+    shared = np.intersect1d(idx, others) if others.size else others
     if shared.size:
         raise ValueError(f"coordinates {shared.tolist()} are moved both by NUTS (idx) and by steps")
     if idx.size == others.size == 0:
@@ -330,16 +351,21 @@ def run_chains(
         adaptation = "stan" if dense else "nutpie"
     n_chains = init.shape[0]
     logps, grads = check_initial_points(fn, init)
-    seq = seed_sequence(seed)
-    rngs = [np.random.Generator(np.random.PCG64(s)) for s in seq.spawn(n_chains)]
+    seeds = seed_sequence(seed).spawn(n_chains)
+    rngs: list[np.random.Generator | None] = [None] * n_chains
     n_stats = len(STAT_NAMES) + (0 if steps is None else len(STEP_STAT_NAMES))
-    chains = [_Chain(c, tune, draws, n_dim, n_stats, keep_warmup) for c in range(n_chains)]
+    arrays = _run_arrays(n_chains, tune, draws, n_dim, n_stats, keep_warmup)
+    chains = [_Chain(c, tune, draws, tuple(a[c] for a in arrays)) for c in range(n_chains)]
     stop = threading.Event()
-    n_threads = min(n_chains, cores or os.cpu_count() or 1)
+    n_threads = min(n_chains, cores or _CPU_COUNT)
     schedule = _Schedule(chains, n_threads)
 
     def start(ch: _Chain) -> None:
+        """Warm-up initialisation of chain ``ch``, by the thread that first takes it: mostly Python,
+        which threads only take turns at, but it overlaps with the other threads' chunks instead of
+        holding every thread back until all chains are initialised."""
         c = ch.chain
+        rngs[c] = np.random.Generator(np.random.PCG64(seeds[c]))
         warmup, step_size, inv_mass, chol, n_grad = warmup_init(
             adaptation, tune, target_accept, dense, init[c], logps[c], grads[c], fn, idx, rngs[c]
         )
@@ -351,6 +377,8 @@ def run_chains(
 
     def advance(ch: _Chain) -> None:
         """One chunk of iterations of chain ``ch``."""
+        if ch.warmup is None:
+            start(ch)
         it, rng = ch.iteration, rngs[ch.chain]
         tuning = it < tune
         # the rest of the phase, or as much of it as chunk_seconds allows
@@ -358,7 +386,7 @@ def run_chains(
             out, stats = ch.warmup_draws[it:], ch.warmup_stats[it:]
         else:
             out, stats = ch.draws[it - tune :], ch.stats[it - tune :]
-        max_seconds = schedule.chunk_seconds(chunk_seconds)
+        max_seconds = schedule.chunk_seconds(ch, chunk_seconds)
         t0 = time.perf_counter()
         if ch.plan is None:
             state = run_chunk(
@@ -382,6 +410,7 @@ def run_chains(
         ch.iteration = it + n_done
 
     last_report = time.perf_counter()
+    reporting = progressbar or progress_callback is not None
 
     def work(main: bool) -> None:
         """Advance chains a chunk at a time until all are done; the main thread reports progress
@@ -395,38 +424,41 @@ def run_chains(
                 raise
             finally:
                 schedule.give_back(ch)
-            if main and time.perf_counter() - last_report >= _REFRESH_SECONDS:
+            if main and reporting and time.perf_counter() - last_report >= _REFRESH_SECONDS:
                 _report(chains, tune, bars, progress_callback)
                 last_report = time.perf_counter()
 
-    # warm-up initialisation is Python, which threads would only take turns at
-    for ch in chains:
-        start(ch)
     bars = ProgressBars(n_chains, tune + draws) if progressbar else None
     t_init = time.perf_counter() - t_start
     interrupted = False
     # the main thread works too, with n_threads - 1 helpers
     futures = [_helpers(n_threads - 1).submit(work, False) for _ in range(n_threads - 1)]
+    pending = futures
     try:
         work(True)
-        pending = futures
+        # with every chain finished the helpers have nothing left to do but return (an error in one
+        # would have stopped the chains early): waking this thread when they have takes ~0.15 ms
+        pending = [] if all(ch.iteration == ch.total for ch in chains) else futures
         while pending:
             _, pending = wait(pending, timeout=_REFRESH_SECONDS, return_when=FIRST_EXCEPTION)
             if any(f.done() and f.exception() is not None for f in futures):
                 stop.set()
-            _report(chains, tune, bars, progress_callback)
+            if reporting:
+                _report(chains, tune, bars, progress_callback)
     except KeyboardInterrupt:
         stop.set()
         interrupted = True
         wait(futures)
     finally:
-        wait(futures)
+        if pending:
+            wait(futures)
         if bars is not None:
             bars.update([ch.progress(tune) for ch in chains])
             bars.close()
     for f in futures:
-        f.result()
-    return _collect(chains, tune, draws, keep_warmup, interrupted, t_init,
+        if f.done():
+            f.result()
+    return _collect(arrays, chains, tune, keep_warmup, interrupted, t_init,
                     time.perf_counter() - t_start, names)  # fmt: skip
 
 
@@ -479,26 +511,43 @@ def _stat_names(idx: np.ndarray, steps: StepPlan | None) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _stats_dict(arrays: list[np.ndarray], n: int, names: tuple[str, ...]) -> dict[str, np.ndarray]:
-    stacked = np.stack([a[:n] for a in arrays])
+def _run_arrays(n_chains: int, tune: int, draws: int, n_dim: int, n_stats: int,
+                keep_warmup: bool) -> tuple[np.ndarray, ...]:  # fmt: skip
+    """Draws, statistics, warm-up draws and warm-up statistics of all chains, whose rows the chains
+    fill: there is nothing to stack after sampling. The statistics start at zero, since a run without
+    NUTS leaves its columns (divergences among them) unwritten; warm-up positions get no rows unless
+    they are kept."""
+    return (
+        np.empty((n_chains, draws, n_dim)),
+        np.zeros((n_chains, draws, n_stats)),
+        np.empty((n_chains, tune if keep_warmup else 0, n_dim)),
+        np.zeros((n_chains, tune, n_stats)),
+    )
+
+
+def _stats_dict(stats: np.ndarray, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """The columns of ``stats`` (shape (chains, n, n_stats)) by name, in their dtypes."""
     columns = STAT_NAMES + STEP_STAT_NAMES
-    # float columns are views of the stacked array, not copies
+    # float columns are views, not copies
     return {
-        name: stacked[:, :, columns.index(name)].astype(STAT_DTYPES.get(name, np.float64), copy=False)
+        name: stats[:, :, columns.index(name)].astype(STAT_DTYPES.get(name, np.float64), copy=False)
         for name in names
     }
 
 
-def _collect(chains, tune, draws, keep_warmup, interrupted, t_init, t_total, names) -> ChainResults:
+def _collect(arrays, chains, tune, keep_warmup, interrupted, t_init, t_total, names) -> ChainResults:
+    """The results of a run, cut to the iterations that every chain finished."""
     n_tuned = min(min(ch.iteration, tune) for ch in chains)
     n_drawn = min(max(ch.iteration - tune, 0) for ch in chains)
+    draws, stats, warmup_draws, warmup_stats = arrays
     return ChainResults(
-        draws=np.stack([ch.draws[:n_drawn] for ch in chains]),
-        stats=_stats_dict([ch.stats for ch in chains], n_drawn, names),
-        warmup_stats=_stats_dict([ch.warmup_stats for ch in chains], n_tuned, names),
-        warmup_draws=np.stack([ch.warmup_draws[:n_tuned] for ch in chains]) if keep_warmup else None,
+        draws=draws[:, :n_drawn],
+        stats_array=stats[:, :n_drawn],
+        warmup_stats_array=warmup_stats[:, :n_tuned],
+        stat_names=names,
+        warmup_draws=warmup_draws[:, :n_tuned] if keep_warmup else None,
         step_size=np.array([ch.step_size for ch in chains]),
-        inv_mass=np.stack([ch.inv_mass for ch in chains]),
+        inv_mass=_stack_inv_mass(chains),
         n_grad_evals=np.array([ch.n_grad for ch in chains], dtype=np.int64),
         timings={
             "init": t_init,
@@ -508,3 +557,12 @@ def _collect(chains, tune, draws, keep_warmup, interrupted, t_init, t_total, nam
         },
         interrupted=interrupted,
     )
+
+
+def _stack_inv_mass(chains: list[_Chain]) -> np.ndarray:
+    """The chains' metrics; NaN for a chain that an interrupt stopped before it started."""
+    started = [ch.inv_mass for ch in chains if ch.inv_mass is not None]
+    if not started:
+        return np.empty((len(chains), 0))
+    missing = np.full_like(started[0], np.nan)
+    return np.stack([missing if ch.inv_mass is None else ch.inv_mass for ch in chains])

@@ -200,7 +200,8 @@ def sample(
         max_treedepth=max_treedepth,
         metric="dense" if init.endswith("full") else "diag",
         adaptation=adaptation,
-        idx=steps.nuts_idx,
+        # None when NUTS moves every coordinate, which spares run_chains checking the indices
+        idx=steps.nuts_idx if steps.plan is not None else None,
         steps=steps.plan,
         logp_only_cfunc=logp_only,
         cores=cores,
