@@ -94,6 +94,12 @@ def best_us_per_call(runs: dict, n_repeats: int) -> dict[str, float]:
     return {key: value * 1e6 for key, value in best.items()}
 
 
+def cfunc_us_per_call(cfunc, x0: np.ndarray, n_repeats: int) -> float:
+    """One logp+gradient call through ``cfunc`` near ``x0``, microseconds (best of ``n_repeats``
+    batches)."""
+    return best_us_per_call({"cfunc": lambda n: _loop_cfunc(cfunc, x0, n)}, n_repeats)["cfunc"]
+
+
 def benchmark_point(ndim: int) -> np.ndarray:
     """The evaluation point shared by credo and JAX: ``N(0, 0.3^2)`` draws, seed 0."""
     return np.random.default_rng(0).normal(scale=0.3, size=ndim)

@@ -7,16 +7,18 @@ machine), this prints compile/setup time, sampling time, the minimum ArviZ bulk 
 free parameter, ESS/s, gradient evaluations (leapfrog steps of all chains, warm-up included), ESS per
 1000 gradient evaluations and divergences, with the 1-minute load average at the end of each run.
 
-credo runs in this process (its Numba kernels loaded once before the first timed run), up to five
+credo runs in this process (its Numba kernels loaded once before the first timed run), up to nine
 times with the same seed (the same draws), and its median sampling time is reported. For credo it
 also prints
 
-- ``t_grad``: one logp+gradient call through the cfunc pointer, timed by ``logp_gradient.time_credo``
-  (minimum over batches: the time on an idle core);
+- ``t_grad``: one logp+gradient call through the cfunc pointer (``logp_gradient.cfunc_us_per_call``,
+  minimum over batches: the time on an idle core), timed after each sampling run;
 - the overhead factor ``sampling_time / (n_grad_evals * t_grad / parallel_chains)`` (wall clock, as the
   issue defines it; it counts other processes' load as overhead) and its CPU-time version
   ``cpu_seconds / (n_grad_evals * t_grad)``, where ``cpu_seconds`` is this process's CPU time inside
-  ``run_chains`` (all chains, all threads), which the load of other processes does not inflate;
+  ``run_chains`` (all chains, all threads), which the load of other processes does not inflate. Each
+  run's factor divides its sampling time by the ``t_grad`` timed right after it (this machine slows
+  down by up to 2x for seconds at a time), and the median over runs is reported;
 
 and, in fresh processes, the time from ``cr.sample(draws=1, tune=0, chains=1)`` to its return (model
 compilation included): "cold" with empty Numba and PyTensor cache directories (``NUMBA_CACHE_DIR``
@@ -54,7 +56,7 @@ import credo as cr
 import credo.sampling.sample as cr_sample
 
 sys.path.insert(0, str(Path(__file__).parent))
-from logp_gradient import PEERS_PYTHON, time_credo  # noqa: E402
+from logp_gradient import PEERS_PYTHON, benchmark_point, cfunc_us_per_call  # noqa: E402
 from models import MODELS  # noqa: E402
 
 HERE = Path(__file__).parent
@@ -62,7 +64,7 @@ SEED = 1
 PEERS = ("pymc", "nutpie", "numpyro", "numpyro-f32")
 OVERHEAD_TARGET = 1.3
 FIRST_DRAW_TARGET_S = 5.0
-CREDO_REPEATS = 5
+CREDO_REPEATS = 9
 CREDO_REPEAT_SECONDS = 10.0
 
 
@@ -88,14 +90,21 @@ def min_ess_bulk(idata) -> float:
 
 
 def run_credo(name: str, draws: int, tune: int, chains: int, grad_repeats: int) -> dict:
-    """Sample ``name`` with ``cr.sample`` and time one logp+gradient call.
+    """Sample ``name`` with ``cr.sample`` and time one logp+gradient call after each run.
 
     The run is repeated (same seed, so the same draws) up to ``CREDO_REPEATS`` times while the runs
-    so far took under ``CREDO_REPEAT_SECONDS``, and the median sampling time is reported: a 0.03 s
-    run varies by +-20% from one repetition to the next on this shared machine.
+    so far took under ``CREDO_REPEAT_SECONDS``: a 0.02 s run varies by +-20% from one repetition to
+    the next on this shared machine, and by 2x when the machine slows down for seconds at a time.
+    After each run ``t_grad`` is timed again (``grad_repeats / CREDO_REPEATS`` batches), so that
+    each run's overhead factor divides times taken in the same state of the machine; the median
+    sampling time, ``t_grad`` and factors are reported.
     """
     cpu_seconds: list[float] = []
     times: list[float] = []
+    t_grads: list[float] = []
+    compiled = cr.compile_logp_dlogp(MODELS[name]())
+    x0 = benchmark_point(compiled.ndim)
+    batches = max(grad_repeats // CREDO_REPEATS, 1)
     timed = _timed_run_chains(cpu_seconds)
     original, cr_sample.run_chains = cr_sample.run_chains, timed
     try:
@@ -104,25 +113,29 @@ def run_credo(name: str, draws: int, tune: int, chains: int, grad_repeats: int) 
                 idata = cr.sample(draws=draws, tune=tune, chains=chains, random_seed=SEED,
                                   progressbar=False, compute_convergence_checks=False)  # fmt: skip
             times.append(float(idata.attrs["sampling_time"]))
+            t_grads.append(cfunc_us_per_call(compiled.cfunc, x0, batches) * 1e-6)
     finally:
         cr_sample.run_chains = original
     load = os.getloadavg()[0]
     attrs = idata.attrs
-    t_grad = time_credo(name, grad_repeats)["cfunc_us"] * 1e-6
     n_grad = int(attrs["n_grad_evals"])
     parallel = min(chains, os.cpu_count() or 1)
-    sampling_s, cpu_s = float(np.median(times)), float(np.median(cpu_seconds))
+    ideal = np.array(t_grads) * n_grad
+    wall = np.array(times) / (ideal / parallel)
+    cpu = np.array(cpu_seconds) / ideal
     return {
         "setup_s": float(attrs["compile_time"]),
-        "sampling_s": sampling_s,
+        "sampling_s": float(np.median(times)),
         "sampling_s_runs": times,
         "min_ess_bulk": min_ess_bulk(idata),
         "n_grad_evals": n_grad,
         "divergences": int(idata.sample_stats["diverging"].sum()),
-        "t_grad_us": t_grad * 1e6,
-        "overhead_wall": sampling_s / (n_grad * t_grad / parallel),
-        "overhead_cpu": cpu_s / (n_grad * t_grad),
-        "cpu_s": cpu_s,
+        "t_grad_us": float(np.median(t_grads)) * 1e6,
+        "t_grad_us_runs": [t * 1e6 for t in t_grads],
+        "overhead_wall": float(np.median(wall)),
+        "overhead_wall_runs": wall.tolist(),
+        "overhead_cpu": float(np.median(cpu)),
+        "cpu_s": float(np.median(cpu_seconds)),
         "load_avg": load,
         "version": cr.__version__,
     }
@@ -214,9 +227,10 @@ def report(results: dict, first: dict) -> None:
             print(_row(label, r))
         c = rows["credo"]
         runs = ", ".join(f"{t:.3g}" for t in c["sampling_s_runs"])
-        print(f"  credo: sampling s per run {runs} (median above); t_grad {c['t_grad_us']:.3f} us; "
-              f"overhead factor {c['overhead_wall']:.2f} (wall), "
-              f"{c['overhead_cpu']:.2f} (CPU: {c['cpu_s']:.2f} s in run_chains)")
+        factors = ", ".join(f"{f:.2f}" for f in c["overhead_wall_runs"])
+        print(f"  credo: sampling s per run {runs} (median above); t_grad {c['t_grad_us']:.3f} us "
+              f"(median of the runs'); overhead factor {c['overhead_wall']:.2f} (wall; per run "
+              f"{factors}), {c['overhead_cpu']:.2f} (CPU: {c['cpu_s']:.2f} s in run_chains)")
     if first:
         print("\nseconds from the start of compilation to one draw (1 chain), fresh process: cold / warm")
         for name, per in first.items():
