@@ -122,7 +122,7 @@ class _Chain:
         # this chain's rows of the run's arrays (`_run_arrays`)
         self.draws, self.stats, self.warmup_draws, self.warmup_stats = arrays
         # the sampler's state between chunks, set when the chain starts (`run_chains`)
-        self.warmup = self.inv_mass = self.chol = self.plan = None
+        self.warmup = self.inv_mass = self.chol = self.plan = self.rng = None
         self.position = self.grad = None
         self.logp = float("nan")
 
@@ -352,7 +352,6 @@ def run_chains(
     n_chains = init.shape[0]
     logps, grads = check_initial_points(fn, init)
     seeds = seed_sequence(seed).spawn(n_chains)
-    rngs: list[np.random.Generator | None] = [None] * n_chains
     n_stats = len(STAT_NAMES) + (0 if steps is None else len(STEP_STAT_NAMES))
     arrays = _run_arrays(n_chains, tune, draws, n_dim, n_stats, keep_warmup)
     chains = [_Chain(c, tune, draws, tuple(a[c] for a in arrays)) for c in range(n_chains)]
@@ -365,9 +364,9 @@ def run_chains(
         which threads only take turns at, but it overlaps with the other threads' chunks instead of
         holding every thread back until all chains are initialised."""
         c = ch.chain
-        rngs[c] = np.random.Generator(np.random.PCG64(seeds[c]))
+        ch.rng = np.random.Generator(np.random.PCG64(seeds[c]))
         warmup, step_size, inv_mass, chol, n_grad = warmup_init(
-            adaptation, tune, target_accept, dense, init[c], logps[c], grads[c], fn, idx, rngs[c]
+            adaptation, tune, target_accept, dense, init[c], logps[c], grads[c], fn, idx, ch.rng
         )
         if idx.size:
             _check_step_size(step_size, c)
@@ -379,7 +378,7 @@ def run_chains(
         """One chunk of iterations of chain ``ch``."""
         if ch.warmup is None:
             start(ch)
-        it, rng = ch.iteration, rngs[ch.chain]
+        it, rng = ch.iteration, ch.rng
         tuning = it < tune
         # the rest of the phase, or as much of it as chunk_seconds allows
         if tuning:

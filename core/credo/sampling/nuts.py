@@ -451,14 +451,14 @@ def nuts_transition(
             depth, 1 if forward else -1, step_size, H0, max_energy_error, logp_fn, idx, inv_mass, rng,
             W, rows, r_q, r_p, r_g, r_v, logp_end, n_end, q_full, grad_full, slot_scalars,
         )  # fmt: skip
+        (valid, logp_end, w_sub, lw_sub, sel, sel_logp, sel_h, sel_index, sub_steps, sub_accept,
+         sub_accept_sym, sub_max_error, sub_diverging, r_rho_sub, r_new_p, r_new_v) = res  # fmt: skip
         if forward:
-            logp_fwd = res[1]
-            n_fwd += res[8]
+            logp_fwd = logp_end
+            n_fwd += sub_steps
         else:
-            logp_bck = res[1]
-            n_bck += res[8]
-        (valid, _, w_sub, lw_sub, sel, sel_logp, sel_h, sel_index, sub_steps, sub_accept, sub_accept_sym,
-         sub_max_error, sub_diverging, r_rho_sub, r_new_p, r_new_v) = res  # fmt: skip
+            logp_bck = logp_end
+            n_bck += sub_steps
         n_steps += sub_steps
         sum_accept += sub_accept
         sum_accept_sym += sub_accept_sym
