@@ -10,7 +10,9 @@ from credo.sampling.adapt.mass_matrix import (
     grad_init_inv_mass,
     running_variance_add,
     stan_inv_mass,
+    variance_inv_mass,
 )
+from credo.sampling.adapt.nutpie import NutpieWindows, nutpie_windows_update
 from credo.sampling.adapt.pymc import PymcWindows, pymc_windows_update
 from credo.sampling.adapt.stan import stan_window_schedule
 from credo.sampling.adapt.step_size import dual_average_init, dual_average_update
@@ -100,6 +102,48 @@ def test_grad_based_estimate_keeps_scale_of_a_constant_gradient():
     np.testing.assert_allclose(out, [1.0, 7.0], rtol=1e-12)
 
 
+def test_variance_estimate_is_the_sample_variance_unshrunk():
+    # scales 1e-6..1e2: no 1e-3 shrinkage term that would swamp the smallest
+    scales = np.array([1e-6, 1e-2, 1.0, 1e2])
+    x = np.random.default_rng(3).normal(size=(30, 4)) * scales
+    x[:, 2] = 5.0  # a coordinate that never moved keeps its previous metric
+    draws = RunningVariance(np.zeros(4), np.zeros(4), 0)
+    for row in x:
+        draws = running_variance_add(draws, row)
+    out = np.full(4, 7.0)
+    assert variance_inv_mass(draws, out) is out
+    expected = x.var(axis=0, ddof=1)
+    expected[2] = 7.0
+    np.testing.assert_allclose(out, expected, rtol=1e-10)
+
+
+def _windows(grow_late: bool, tune: int = 1000) -> NutpieWindows:
+    est = [RunningVariance(np.zeros(2), np.zeros(2), 0) for _ in range(4)]
+    return NutpieWindows(*est, int(0.3 * tune), tune - int(0.15 * tune), 0, False, grow_late)
+
+
+@pytest.mark.parametrize("grow_late", [False, True])
+def test_hybrid_windows_grow_after_the_early_phase(grow_late):
+    # nutpie swaps in a fresh window every 10 draws early and every 80 later; the hybrid stops
+    # swapping at the early phase's end, so its foreground holds every draw from the last early
+    # switch (draw 289) to the start of the final window (850)
+    windows = _windows(grow_late)
+    x = np.random.default_rng(4).normal(size=(850, 2))
+    counts = []
+    for draw, row in enumerate(x):
+        windows, update, _ = nutpie_windows_update(windows, draw, row, -row, False, 1)
+        counts.append(windows.draws.count)
+        assert update == (windows.draws.count >= 3)
+    if grow_late:
+        assert counts[-1] == 850 - 290
+        assert np.all(np.diff(counts[300:]) == 1)
+        np.testing.assert_allclose(windows.draws.m2 / (windows.draws.count - 1),
+                                   x[290:].var(axis=0, ddof=1), rtol=1e-10)  # fmt: skip
+    else:
+        # at most two windows of 80 until switching stops 80 draws before the final window
+        assert max(counts[300:770]) <= 160 and counts[-1] <= 240
+
+
 def test_nutpie_initial_metric_ignores_zero_gradients():
     np.testing.assert_array_equal(
         grad_init_inv_mass(np.array([-4.0, 0.0, np.nan, 1e-30, 0.5])), [0.25, 1.0, 1.0, 1e20, 2.0]
@@ -172,7 +216,7 @@ def test_pymc_scheme_adapts_metric_and_step_size(wide_gauss):
     assert res.stats["acceptance_rate"].mean() == pytest.approx(0.8, abs=0.1)
 
 
-@pytest.mark.parametrize("adaptation", ["nutpie", "stan", "pymc"])
+@pytest.mark.parametrize("adaptation", ["hybrid", "nutpie", "stan", "pymc"])
 def test_chains_started_at_the_mode(adaptation):
     # every gradient component is 0 at the initial point
     fn = normal(np.zeros(3), np.array([0.1, 1.0, 10.0]))
@@ -181,7 +225,7 @@ def test_chains_started_at_the_mode(adaptation):
     assert res.draws.std(axis=(0, 1)) == pytest.approx([0.1, 1.0, 10.0], rel=0.3)
 
 
-@pytest.mark.parametrize("adaptation, tol", [("nutpie", 0.05), ("stan", 0.35)])
+@pytest.mark.parametrize("adaptation, tol", [("hybrid", 0.2), ("nutpie", 0.05), ("stan", 0.35)])
 def test_schemes_recover_variances_spanning_eight_decades(wide_gauss, adaptation, tol):
     init = np.random.default_rng(2).uniform(-1, 1, (2, SCALES.size))
     res = run_chains(wide_gauss, SCALES.size, init, draws=200, tune=1000, seed=3,
@@ -191,7 +235,7 @@ def test_schemes_recover_variances_spanning_eight_decades(wide_gauss, adaptation
     assert res.draws.var(axis=(0, 1)) / SCALES**2 == pytest.approx(np.ones(8), rel=0.35)
 
 
-@pytest.mark.parametrize("adaptation", ["nutpie", "stan"])
+@pytest.mark.parametrize("adaptation", ["hybrid", "nutpie", "stan"])
 @pytest.mark.parametrize("target", [0.8, 0.95])
 def test_step_size_adaptation_reaches_target_acceptance(wide_gauss, adaptation, target):
     init = np.random.default_rng(4).uniform(-1, 1, (2, SCALES.size))

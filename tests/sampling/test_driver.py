@@ -157,6 +157,9 @@ def test_bad_inputs_are_named(std_normal_10):
     with pytest.raises(ValueError, match="adaptation='nutpie' adapts a diagonal"):
         run_chains(std_normal_10, 10, np.zeros((1, 10)), metric="dense", adaptation="nutpie",
                    progressbar=False)  # fmt: skip
+    with pytest.raises(ValueError, match="adaptation='hybrid' adapts a diagonal"):
+        run_chains(std_normal_10, 10, np.zeros((1, 10)), metric="dense", adaptation="hybrid",
+                   progressbar=False)  # fmt: skip
     with pytest.raises(ValueError, match="sorted unique"):
         run_chains(std_normal_10, 10, np.zeros((1, 10)), idx=[3, 1], progressbar=False)
     with pytest.raises(TypeError, match="numba cfunc"):
@@ -208,7 +211,7 @@ def test_chunk_returns_at_its_time_budget(std_normal_10):
     assert run_chunk(*args, np.inf, np.empty((0, 10)), stats)[-1] == 50
 
 
-@pytest.mark.parametrize("scheme", ["nutpie", "pymc", "stan"])
+@pytest.mark.parametrize("scheme", ["hybrid", "nutpie", "pymc", "stan"])
 def test_chunk_hands_back_the_warmup_arrays_it_was_given(std_normal_10, scheme):
     # a chunk adapts on unowned views of the warm-up arrays: what it returns must be the caller's
     # arrays (foreground and background swapped), never a view of memory nobody owns

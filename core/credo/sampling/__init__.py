@@ -1,5 +1,5 @@
-"""Samplers: NUTS in Numba with Stan's and nutpie's warm-up, compound NUTS + Metropolis/slice steps,
-run in parallel chains; SMC and ABC."""
+"""Samplers: NUTS in Numba with Stan's, nutpie's, PyMC's and a hybrid warm-up, compound NUTS +
+Metropolis/slice steps, run in parallel chains; SMC and ABC."""
 
 from credo.sampling.abc import AdaptiveEpsilon, Simulator, model_has_simulator
 from credo.sampling.driver import ChainResults, run_chains

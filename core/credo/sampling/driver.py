@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from credo.exceptions import SamplingError
-from credo.sampling.adapt.warmup import SCHEMES, warmup_init
+from credo.sampling.adapt.warmup import SCHEMES, default_scheme, warmup_init
 from credo.sampling.chain import (
     NUTS_STAT_NAMES,
     STAT_DTYPES,
@@ -221,7 +221,7 @@ def _validate(n_dim, init_positions, draws, tune, target_accept, max_treedepth, 
         raise ValueError(f"metric={metric!r}; expected 'diag' or 'dense'")
     if adaptation is not None and adaptation not in SCHEMES:
         raise ValueError(f"adaptation={adaptation!r}; expected one of {sorted(SCHEMES)}")
-    if metric == "dense" and adaptation in ("nutpie", "pymc"):
+    if metric == "dense" and adaptation not in (None, "stan"):
         raise ValueError(
             f"adaptation={adaptation!r} adapts a diagonal metric; use adaptation='stan' with metric='dense'"
         )
@@ -294,9 +294,10 @@ def run_chains(
         Energy error that marks a divergence.
     metric : {"diag", "dense"}
         Diagonal or dense inverse mass matrix.
-    adaptation : {"nutpie", "stan", "pymc"}, optional
-        Warm-up scheme (`credo.sampling.adapt.warmup`); default ``"nutpie"`` for a diagonal metric,
-        ``"stan"`` for a dense one. ``"pymc"`` is PyMC 5's ``init="jitter+adapt_diag"`` (diagonal only).
+    adaptation : {"hybrid", "nutpie", "stan", "pymc"}, optional
+        Warm-up scheme (`credo.sampling.adapt.warmup`); default ``"hybrid"`` (nutpie's early phase,
+        then the variance of the draws over a growing window) for a diagonal metric, ``"stan"`` for
+        a dense one. ``"pymc"`` is PyMC 5's ``init="jitter+adapt_diag"`` (diagonal only).
     idx : array_like of int, shape (m,), optional
         Sorted coordinates that NUTS moves (default all but those of ``steps``); the others stay at
         their initial values unless ``steps`` updates them. May be empty if ``steps`` is given.
@@ -348,7 +349,7 @@ def run_chains(
     draws, tune, max_treedepth = int(draws), int(tune), int(max_treedepth)
     dense = metric == "dense"
     if adaptation is None:
-        adaptation = "stan" if dense else "nutpie"
+        adaptation = default_scheme(dense)
     n_chains = init.shape[0]
     logps, grads = check_initial_points(fn, init)
     seeds = seed_sequence(seed).spawn(n_chains)

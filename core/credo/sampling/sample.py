@@ -18,6 +18,7 @@ from credo.exceptions import SamplingError
 from credo.inference_data import base_attrs, to_inference_data
 from credo.model.compile import RavelMap, compile_logp_dlogp, compile_point_fn
 from credo.model.core import Model, modelcontext
+from credo.sampling.adapt.warmup import default_scheme
 from credo.sampling.driver import ChainResults, run_chains
 from credo.sampling.forward import compute_log_likelihood
 from credo.sampling.seeding import seed_sequence
@@ -138,9 +139,11 @@ def sample(
         ``{"log_likelihood": True}`` adds the pointwise log-likelihood (for ``az.loo``).
     max_treedepth : int
         Maximum number of trajectory doublings (Stan's default 10).
-    adaptation : {"nutpie", "stan", "pymc"}, optional
-        Warm-up scheme; default the gradient-based one of nutpie for a diagonal mass matrix.
-        ``"stan"``: Stan's windowed adaptation (diagonal or dense); ``"pymc"``: PyMC 5's
+    adaptation : {"hybrid", "nutpie", "stan", "pymc"}, optional
+        Warm-up scheme; default ``"hybrid"`` for a diagonal mass matrix: nutpie's gradient-based
+        metric in the first 30% of warm-up, then the variance of the draws over one growing window.
+        ``"nutpie"``: nutpie's scheme throughout; ``"stan"``: Stan's windowed adaptation (diagonal
+        or dense, the default for ``init="jitter+adapt_full"``); ``"pymc"``: PyMC 5's
         ``init="jitter+adapt_diag"`` (variance of overlapping 101-draw windows, diagonal only).
     compute_convergence_checks : bool
         Compute R-hat/ESS/divergence warnings after sampling.
@@ -223,7 +226,7 @@ def sample(
         chains=chains,
         target_accept=target_accept,
         max_treedepth=max_treedepth,
-        adaptation=adaptation or "nutpie",
+        adaptation=adaptation or default_scheme(init.endswith("full")),
         init=init,
         compile_time=compile_time,
         sampling_time=res.timings.get("total", float("nan")),

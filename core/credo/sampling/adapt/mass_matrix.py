@@ -29,6 +29,7 @@ __all__ = [
     "running_variance_add",
     "stan_inv_mass",
     "grad_based_inv_mass",
+    "variance_inv_mass",
     "grad_init_inv_mass",
     "inv_mass_sqrt",
     "diag_sqrt_into",
@@ -147,6 +148,23 @@ def grad_based_inv_mass(draws, grads, out):
             value = np.sqrt(draws.m2[i] / grads.m2[i])
             if np.isfinite(value) and value > 0.0:
                 out[i] = min(max(value, _LOWER), _UPPER)
+    return out
+
+
+@nb.njit(cache=True, nogil=True)
+def variance_inv_mass(draws, out):
+    """The sample variance of ``draws`` (diagonal, ``count >= 2``), clamped to [1e-20, 1e20], into
+    ``out``; entries that are not finite or zero keep the value ``out`` holds.
+
+    Unlike `stan_inv_mass` it is not shrunk towards ``1e-3``: Stan's term would widen the metric of
+    every parameter whose posterior sd is below ~0.003 many times over. Returns ``out``, updated
+    in place (the hybrid warm-up refreshes it every draw).
+    """
+    n = draws.count
+    for i in range(out.shape[0]):
+        value = draws.m2[i] / (n - 1.0)
+        if np.isfinite(value) and value > 0.0:
+            out[i] = min(max(value, _LOWER), _UPPER)
     return out
 
 

@@ -10,6 +10,14 @@ schemes share one state type, so the chain loop compiles once per metric shape:
 ``"nutpie"``
     nutpie's gradient-based diagonal metric with overlapping windows
     (`credo.sampling.adapt.nutpie`).
+``"hybrid"`` (credo's default for a diagonal metric)
+    nutpie's scheme for its early phase (the first 30% of warm-up: the gradient-based metric
+    from windows of 10-20 draws, which settles the scales from few draws), then the sample
+    variance of the draws, as Stan and PyMC estimate it, over one window that grows from the last
+    early switch to the final step-size-only phase (~550 draws of 1000). On the stochastic
+    volatility benchmark the gradient-based metric gives the volatility scale ``sigma`` a tenth of
+    its posterior variance, and ``sigma`` mixes worse; on eight schools and the logistic
+    regression the hybrid is level with nutpie's (benchmarks/README.md, seed study).
 ``"pymc"``
     PyMC 5's default ``init="jitter+adapt_diag"``: the variance of the draws of overlapping windows
     of 101 iterations (`credo.sampling.adapt.pymc`), refreshed after every iteration from the 103rd
@@ -36,6 +44,7 @@ from credo.sampling.adapt.mass_matrix import (
     inv_mass_sqrt,
     running_variance_init,
     stan_inv_mass,
+    variance_inv_mass,
 )
 from credo.sampling.adapt.nutpie import (
     EARLY_WINDOW,
@@ -60,6 +69,7 @@ from credo.sampling.hamiltonian import unowned
 
 __all__ = [
     "SCHEMES",
+    "default_scheme",
     "WarmupState",
     "warmup_init",
     "warmup_update",
@@ -68,13 +78,21 @@ __all__ = [
     "warmup_owners",
 ]
 
-SCHEMES = {"stan": 0, "nutpie": 1, "pymc": 2}
+SCHEMES = {"stan": 0, "nutpie": 1, "pymc": 2, "hybrid": 3}
 _STAN = 0
 _PYMC = 2
+_HYBRID = 3
 _PYMC_STEP_SCALE = 0.25  # PyMC BaseHMC(step_scale=0.25): initial step size 0.25 / m**0.25
 _NUTPIE_INITIAL_STEP = 0.1  # nuts-rs StepSizeSettings::initial_step
 _STAN_INITIAL_STEP = 1.0  # Stan's default stepsize
 _STAN_HEURISTIC_ACCEPT = 0.8  # hard-coded in Stan's init_stepsize
+
+
+def default_scheme(dense: bool) -> str:
+    """The warm-up scheme used when none is given: ``"stan"`` for a dense metric (the only scheme
+    that adapts one), else ``"hybrid"``, which gave the most ESS per gradient over seeds on the
+    benchmark models (benchmarks/README.md)."""
+    return "stan" if dense else "hybrid"
 
 
 class WarmupState(NamedTuple):
@@ -92,7 +110,7 @@ class WarmupState(NamedTuple):
     stan : StanWindows
         Used by the Stan scheme (size-0 arrays otherwise).
     nutpie : NutpieWindows
-        Used by the nutpie scheme (size-0 arrays otherwise).
+        Used by the nutpie and hybrid schemes (size-0 arrays otherwise).
     pymc : PymcWindows
         Used by the PyMC scheme (size-0 arrays otherwise).
     """
@@ -124,13 +142,13 @@ def warmup_init(
 ) -> tuple[WarmupState, float, np.ndarray, np.ndarray, int]:
     """Initial metric, step size and adaptation state of one chain.
 
-    Stan starts from the unit metric and step size 1; nutpie from ``1 / |grad|`` and step size
-    0.1. Both then run Stan's step-size heuristic (nutpie with ``target_accept`` as threshold).
+    Stan starts from the unit metric and step size 1; nutpie (and the hybrid) from ``1 / |grad|``
+    and step size 0.1. Both then run Stan's step-size heuristic (nutpie with ``target_accept`` as threshold).
     PyMC starts from the unit metric and step size ``0.25 / m**0.25`` without a heuristic.
 
     Parameters
     ----------
-    scheme : {"stan", "nutpie", "pymc"}
+    scheme : {"stan", "nutpie", "pymc", "hybrid"}
     tune : int
         Number of warm-up iterations (>= 0).
     target_accept : float
@@ -157,7 +175,7 @@ def warmup_init(
     Raises
     ------
     ValueError
-        For an unknown ``scheme`` or ``dense=True`` with ``scheme`` "nutpie" or "pymc".
+        For an unknown ``scheme`` or ``dense=True`` with a scheme other than "stan".
     """
     if scheme not in SCHEMES:
         raise ValueError(f"adaptation={scheme!r}; expected one of {sorted(SCHEMES)}")
@@ -169,7 +187,7 @@ def warmup_init(
     metric_shape = (m, m) if dense else (m,)
     q, g = position[idx], grad[idx]
     stan = StanWindows(_empty_estimator(0, (0,)), np.empty(0, dtype=np.int64), 0, 0)
-    nutpie = NutpieWindows(*[_empty_estimator(0, (0,))] * 4, 0, 0, 0, True)
+    nutpie = NutpieWindows(*[_empty_estimator(0, (0,))] * 4, 0, 0, 0, True, False)
     pymc = PymcWindows(_empty_estimator(0, (0,)), _empty_estimator(0, (0,)))
     if scheme == "stan":
         start, stop, ends = stan_window_schedule(tune)
@@ -186,7 +204,7 @@ def warmup_init(
         estimators = [RunningVariance(value.copy(), np.zeros(m), 1) for value in (q, g, q, g)]
         early_end = int(EARLY_WINDOW * tune)
         final_start = tune - int(STEP_SIZE_WINDOW * tune)
-        nutpie = NutpieWindows(*estimators, early_end, final_start, 0, True)
+        nutpie = NutpieWindows(*estimators, early_end, final_start, 0, True, scheme == "hybrid")
         inv_mass = grad_init_inv_mass(g)
         start_step, threshold = _NUTPIE_INITIAL_STEP, target_accept
     chol = inv_mass_sqrt(inv_mass)
@@ -256,14 +274,18 @@ def warmup_update(warmup, draw, position, logp, grad, info, step_size, inv_mass,
                                                          info.index_in_trajectory)  # fmt: skip
             if update:
                 # in place: the chain owns its metric arrays (the transition that used them is over)
-                grad_based_inv_mass(nutpie.draws, nutpie.grads, inv_mass)
+                if warmup.scheme == _HYBRID and draw >= nutpie.early_end:
+                    variance_inv_mass(nutpie.draws, inv_mass)
+                else:
+                    grad_based_inv_mass(nutpie.draws, nutpie.grads, inv_mass)
                 diag_sqrt_into(inv_mass, inv_mass_chol)
         accept = info.acceptance_rate_sym if late else info.acceptance_rate
         step = dual_average_update(step, accept, warmup.target_accept)
         step_size = np.exp(step.log_step)
         if update and nutpie.initial_metric:
             nutpie = NutpieWindows(nutpie.draws, nutpie.grads, nutpie.draws_bg, nutpie.grads_bg,
-                                   nutpie.early_end, nutpie.final_start, nutpie.last_update, False)
+                                   nutpie.early_end, nutpie.final_start, nutpie.last_update, False,
+                                   nutpie.grow_late)  # fmt: skip
             step_size, n_grad = init_step_size(position, logp, grad, logp_fn, idx,
                                                _NUTPIE_INITIAL_STEP, inv_mass, inv_mass_chol, rng,
                                                warmup.target_accept)  # fmt: skip
@@ -315,7 +337,7 @@ def _with_estimators(state, stan_estimator, stan_ends, draws, grads, draws_bg, g
         state.step,
         StanWindows(stan_estimator, stan_ends, stan.start, stan.stop),
         NutpieWindows(draws, grads, draws_bg, grads_bg, nutpie.early_end, nutpie.final_start,
-                      nutpie.last_update, nutpie.initial_metric),  # fmt: skip
+                      nutpie.last_update, nutpie.initial_metric, nutpie.grow_late),  # fmt: skip
         PymcWindows(pymc_fg, pymc_bg),
     )
 
