@@ -1,4 +1,5 @@
-"""ESS per gradient evaluation of credo's NUTS under Stan's and nutpie's warm-up adaptation.
+"""ESS per gradient evaluation of credo's NUTS under its warm-up adaptations (Stan,
+nutpie and the hybrid).
 
 Targets with known posteriors, written as cfuncs (`credo.sampling.targets`):
 
@@ -43,7 +44,7 @@ def targets():
     }
 
 
-CONFIGS = [("stan", "diag"), ("nutpie", "diag"), ("stan", "dense")]
+CONFIGS = [("stan", "diag"), ("nutpie", "diag"), ("hybrid", "diag"), ("stan", "dense")]
 
 
 def run(name, fn, n_dim, adaptation, metric, seed, draws, tune):

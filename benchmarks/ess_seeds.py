@@ -19,7 +19,8 @@ models of ``peers_sampling.py``::
     .venv/bin/python benchmarks/ess_seeds.py credo eight_schools_nc --seeds 1-6
     .venv-peers/bin/python benchmarks/ess_seeds.py nutpie eight_schools_nc --seeds 1-6
 
-``--adaptation stan`` (or ``pymc``) passes ``adaptation=`` to ``cr.sample`` (credo only).
+``--adaptation stan`` (or ``pymc``, ``hybrid``; default ``nutpie``) passes ``adaptation=`` to
+``cr.sample`` (credo only).
 """
 
 from __future__ import annotations
@@ -105,7 +106,8 @@ def main() -> None:
     parser.add_argument("framework", choices=["credo", "nutpie", "pymc"])
     parser.add_argument("model", choices=["eight_schools_nc", "logistic_n5000_d25", "stochastic_volatility"])
     parser.add_argument("--seeds", default="1-6", help="'1-6' or '1,4,9'")
-    parser.add_argument("--adaptation", choices=["nutpie", "stan", "pymc"], help="credo's warm-up scheme")
+    parser.add_argument("--adaptation", choices=["hybrid", "nutpie", "stan", "pymc"],
+                        help="credo's warm-up scheme")  # fmt: skip
     args = parser.parse_args()
     if args.adaptation and args.framework != "credo":
         parser.error("--adaptation applies to credo only")

@@ -7,7 +7,7 @@ from credo.sampling.precompile import precompile
 def test_precompile_compiles_every_sampler_kernel():
     seconds = precompile()
     assert set(seconds) == {
-        "nuts, diagonal metric, hybrid warm-up",
+        "nuts, diagonal metric, nutpie warm-up",
         "nuts, diagonal metric, Stan warm-up",
         "nuts, dense metric",
         "nuts + metropolis",

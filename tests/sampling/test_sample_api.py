@@ -118,6 +118,13 @@ def test_attrs(fitted):
     assert attrs["n_grad_evals"] >= int(idata.sample_stats["n_steps"].sum())
     assert attrs["interrupted"] == 0
     assert "hoffman2014" in attrs["credo_citations"].split(",")
+    assert attrs["adaptation"] == "nutpie"
+
+
+def test_attrs_name_the_warmup_a_dense_metric_gets():
+    kw = dict(SAMPLE_KW, draws=20, tune=20)
+    idata = cr.sample(random_seed=1, model=regression(), init="jitter+adapt_full", **kw)
+    assert idata.attrs["adaptation"] == "stan"
 
 
 def test_log_likelihood_group_feeds_loo(fitted):

@@ -295,9 +295,10 @@ def run_chains(
     metric : {"diag", "dense"}
         Diagonal or dense inverse mass matrix.
     adaptation : {"hybrid", "nutpie", "stan", "pymc"}, optional
-        Warm-up scheme (`credo.sampling.adapt.warmup`); default ``"hybrid"`` (nutpie's early phase,
-        then the variance of the draws over a growing window) for a diagonal metric, ``"stan"`` for
-        a dense one. ``"pymc"`` is PyMC 5's ``init="jitter+adapt_diag"`` (diagonal only).
+        Warm-up scheme (`credo.sampling.adapt.warmup`); default ``"nutpie"`` for a diagonal metric,
+        ``"stan"`` for a dense one. ``"hybrid"``: nutpie's early phase, then the variance of the
+        draws over a growing window (diagonal only); ``"pymc"`` is PyMC 5's
+        ``init="jitter+adapt_diag"`` (diagonal only).
     idx : array_like of int, shape (m,), optional
         Sorted coordinates that NUTS moves (default all but those of ``steps``); the others stay at
         their initial values unless ``steps`` updates them. May be empty if ``steps`` is given.

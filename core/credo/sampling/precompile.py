@@ -19,7 +19,8 @@ def precompile(verbose: bool = False) -> dict[str, float]:
 
     Covers NUTS with a diagonal metric under the default and Stan's warm-up (every diagonal scheme
     shares one kernel), the dense metric, the compound NUTS + Metropolis step (Bernoulli,
-    Categorical and integer random-walk proposals) and the slice step. (SMC mutates particles with NumPy and a per-model closure: nothing to precompile.)
+    Categorical and integer random-walk proposals) and the slice step. (SMC mutates particles with
+    NumPy and a per-model closure: nothing to precompile.)
 
     Parameters
     ----------
@@ -54,7 +55,7 @@ def precompile(verbose: bool = False) -> dict[str, float]:
         "compute_convergence_checks": False,
     }
     runs = {
-        "nuts, diagonal metric, hybrid warm-up": lambda: cr.sample(model=continuous, **small),
+        "nuts, diagonal metric, nutpie warm-up": lambda: cr.sample(model=continuous, **small),
         "nuts, diagonal metric, Stan warm-up": lambda: cr.sample(
             model=continuous, adaptation="stan", **small
         ),

@@ -140,11 +140,13 @@ def sample(
     max_treedepth : int
         Maximum number of trajectory doublings (Stan's default 10).
     adaptation : {"hybrid", "nutpie", "stan", "pymc"}, optional
-        Warm-up scheme; default ``"hybrid"`` for a diagonal mass matrix: nutpie's gradient-based
-        metric in the first 30% of warm-up, then the variance of the draws over one growing window.
-        ``"nutpie"``: nutpie's scheme throughout; ``"stan"``: Stan's windowed adaptation (diagonal
-        or dense, the default for ``init="jitter+adapt_full"``); ``"pymc"``: PyMC 5's
-        ``init="jitter+adapt_diag"`` (variance of overlapping 101-draw windows, diagonal only).
+        Warm-up scheme; default the gradient-based one of nutpie for a diagonal mass matrix.
+        ``"hybrid"``: nutpie's metric in the first 30% of warm-up, then the variance of the draws
+        over one growing window (diagonal only; more ESS per gradient where a scale parameter
+        mixes slowly, e.g. stochastic volatility, but more divergences in funnels); ``"stan"``:
+        Stan's windowed adaptation (diagonal or dense, the default for
+        ``init="jitter+adapt_full"``); ``"pymc"``: PyMC 5's ``init="jitter+adapt_diag"``
+        (variance of overlapping 101-draw windows, diagonal only).
     compute_convergence_checks : bool
         Compute R-hat/ESS/divergence warnings after sampling.
     var_names : list of str, optional

@@ -10,14 +10,16 @@ schemes share one state type, so the chain loop compiles once per metric shape:
 ``"nutpie"``
     nutpie's gradient-based diagonal metric with overlapping windows
     (`credo.sampling.adapt.nutpie`).
-``"hybrid"`` (credo's default for a diagonal metric)
+``"hybrid"``
     nutpie's scheme for its early phase (the first 30% of warm-up: the gradient-based metric
     from windows of 10-20 draws, which settles the scales from few draws), then the sample
     variance of the draws, as Stan and PyMC estimate it, over one window that grows from the last
-    early switch to the final step-size-only phase (~550 draws of 1000). On the stochastic
-    volatility benchmark the gradient-based metric gives the volatility scale ``sigma`` a tenth of
-    its posterior variance, and ``sigma`` mixes worse; on eight schools and the logistic
-    regression the hybrid is level with nutpie's (benchmarks/README.md, seed study).
+    early switch to the final step-size-only phase (~550 draws of 1000). For models like the
+    stochastic volatility benchmark, where the gradient-based metric gives a scale parameter
+    (``sigma``) a tenth of its posterior variance and it mixes slowly: there it gets ~13% more ESS
+    per gradient than nutpie's scheme, and it is level on eight schools and the logistic
+    regression. In funnels (centred hierarchical models) it diverges ~3x more often than nutpie's
+    scheme, so it is not the default (benchmarks/README.md, seed study).
 ``"pymc"``
     PyMC 5's default ``init="jitter+adapt_diag"``: the variance of the draws of overlapping windows
     of 101 iterations (`credo.sampling.adapt.pymc`), refreshed after every iteration from the 103rd
@@ -90,9 +92,8 @@ _STAN_HEURISTIC_ACCEPT = 0.8  # hard-coded in Stan's init_stepsize
 
 def default_scheme(dense: bool) -> str:
     """The warm-up scheme used when none is given: ``"stan"`` for a dense metric (the only scheme
-    that adapts one), else ``"hybrid"``, which gave the most ESS per gradient over seeds on the
-    benchmark models (benchmarks/README.md)."""
-    return "stan" if dense else "hybrid"
+    that adapts one), else ``"nutpie"`` (benchmarks/README.md, seed study)."""
+    return "stan" if dense else "nutpie"
 
 
 class WarmupState(NamedTuple):
