@@ -117,9 +117,9 @@ def test_variance_estimate_is_the_sample_variance_unshrunk():
     np.testing.assert_allclose(out, expected, rtol=1e-10)
 
 
-def _windows(grow_late: bool, tune: int = 1000) -> NutpieWindows:
+def _windows(tune: int = 1000) -> NutpieWindows:
     est = [RunningVariance(np.zeros(2), np.zeros(2), 0) for _ in range(4)]
-    return NutpieWindows(*est, int(0.3 * tune), tune - int(0.15 * tune), 0, False, grow_late)
+    return NutpieWindows(*est, int(0.3 * tune), tune - int(0.15 * tune), 0, False)
 
 
 @pytest.mark.parametrize("grow_late", [False, True])
@@ -127,11 +127,11 @@ def test_hybrid_windows_grow_after_the_early_phase(grow_late):
     # nutpie swaps in a fresh window every 10 draws early and every 80 later; the hybrid stops
     # swapping at the early phase's end, so its foreground holds every draw from the last early
     # switch (draw 289) to the start of the final window (850)
-    windows = _windows(grow_late)
+    windows = _windows()
     x = np.random.default_rng(4).normal(size=(850, 2))
     counts = []
     for draw, row in enumerate(x):
-        windows, update, _ = nutpie_windows_update(windows, draw, row, -row, False, 1)
+        windows, update, _ = nutpie_windows_update(windows, draw, row, -row, False, 1, grow_late)
         counts.append(windows.draws.count)
         assert update == (windows.draws.count >= 3)
     if grow_late:

@@ -194,6 +194,7 @@ def sample(
     compile_time = time.perf_counter() - t0
     init_seq, chain_seq = seed_sequence(random_seed).spawn(2)
     x_init = initial_points(model, compiled, chains, init_seq, jitter=init.startswith("jitter"))
+    dense = init.endswith("full")
     res = run_chains(
         compiled.cfunc,
         compiled.ndim,
@@ -203,7 +204,7 @@ def sample(
         seed=chain_seq,
         target_accept=target_accept,
         max_treedepth=max_treedepth,
-        metric="dense" if init.endswith("full") else "diag",
+        metric="dense" if dense else "diag",
         adaptation=adaptation,
         # None when NUTS moves every coordinate, which spares run_chains checking the indices
         idx=steps.nuts_idx if steps.plan is not None else None,
@@ -228,7 +229,7 @@ def sample(
         chains=chains,
         target_accept=target_accept,
         max_treedepth=max_treedepth,
-        adaptation=adaptation or default_scheme(init.endswith("full")),
+        adaptation=adaptation or default_scheme(dense),
         init=init,
         compile_time=compile_time,
         sampling_time=res.timings.get("total", float("nan")),

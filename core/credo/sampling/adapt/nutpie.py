@@ -55,9 +55,6 @@ class NutpieWindows(NamedTuple):
         Iteration of the last metric update.
     initial_metric : bool
         True until the metric is first estimated from draws (then the step size is re-initialised).
-    grow_late : bool
-        credo's ``"hybrid"`` scheme: after the early phase the foreground is never replaced, so it
-        holds every draw since the last early switch (a window that grows to ~55% of warm-up).
     """
 
     draws: RunningVariance
@@ -68,12 +65,15 @@ class NutpieWindows(NamedTuple):
     final_start: int
     last_update: int
     initial_metric: bool
-    grow_late: bool
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def nutpie_windows_update(windows, draw, q, g, diverging, index_in_trajectory):
+def nutpie_windows_update(windows, draw, q, g, diverging, index_in_trajectory, grow_late):
     """Record warm-up iteration ``draw`` (position ``q``, gradient ``g`` at moved coordinates).
+
+    With ``grow_late`` (credo's ``"hybrid"`` scheme) the foreground is never replaced after the
+    early phase, so it holds every draw since the last early switch (a window that grows to ~55% of
+    warm-up).
 
     Returns
     -------
@@ -100,12 +100,12 @@ def nutpie_windows_update(windows, draw, q, g, diverging, index_in_trajectory):
         grads_bg = running_variance_add(grads_bg, g)
     late = switch_freq + draw > windows.final_start
     switched = False
-    if draws_bg.count >= switch_freq and not late and (early or not windows.grow_late):
+    if draws_bg.count >= switch_freq and not late and (early or not grow_late):
         draws, draws_bg = draws_bg, running_variance_init(draws.mean, draws.m2)
         grads, grads_bg = grads_bg, running_variance_init(grads.mean, grads.m2)
         switched = True
     update = (switched or draw - windows.last_update >= 1) and draws.count >= 3
     last_update = draw if update else windows.last_update
     new = NutpieWindows(draws, grads, draws_bg, grads_bg, windows.early_end, windows.final_start,
-                        last_update, windows.initial_metric, windows.grow_late)  # fmt: skip
+                        last_update, windows.initial_metric)  # fmt: skip
     return new, update, late

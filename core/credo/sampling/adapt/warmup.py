@@ -16,10 +16,11 @@ schemes share one state type, so the chain loop compiles once per metric shape:
     variance of the draws, as Stan and PyMC estimate it, over one window that grows from the last
     early switch to the final step-size-only phase (~550 draws of 1000). For models like the
     stochastic volatility benchmark, where the gradient-based metric gives a scale parameter
-    (``sigma``) a tenth of its posterior variance and it mixes slowly: there it gets ~13% more ESS
-    per gradient than nutpie's scheme, and it is level on eight schools and the logistic
-    regression. In funnels (centred hierarchical models) it diverges ~3x more often than nutpie's
-    scheme, so it is not the default (benchmarks/README.md, seed study).
+    (``sigma``) a tenth of its posterior variance and it mixes slowly: there it gets ~10% more ESS
+    per gradient than nutpie's scheme over 200 seeds (1.2 standard errors), and it is level on
+    eight schools and the logistic regression. In funnels (centred hierarchical models) it
+    diverges ~3x more often than nutpie's scheme, so it is not the default (benchmarks/README.md,
+    seed study).
 ``"pymc"``
     PyMC 5's default ``init="jitter+adapt_diag"``: the variance of the draws of overlapping windows
     of 101 iterations (`credo.sampling.adapt.pymc`), refreshed after every iteration from the 103rd
@@ -143,8 +144,9 @@ def warmup_init(
 ) -> tuple[WarmupState, float, np.ndarray, np.ndarray, int]:
     """Initial metric, step size and adaptation state of one chain.
 
-    Stan starts from the unit metric and step size 1; nutpie (and the hybrid) from ``1 / |grad|``
-    and step size 0.1. Both then run Stan's step-size heuristic (nutpie with ``target_accept`` as threshold).
+    Stan starts from the unit metric and step size 1; nutpie and the hybrid from ``1 / |grad|``
+    and step size 0.1. All three then run Stan's step-size heuristic (nutpie's with
+    ``target_accept`` as threshold).
     PyMC starts from the unit metric and step size ``0.25 / m**0.25`` without a heuristic.
 
     Parameters
@@ -188,7 +190,7 @@ def warmup_init(
     metric_shape = (m, m) if dense else (m,)
     q, g = position[idx], grad[idx]
     stan = StanWindows(_empty_estimator(0, (0,)), np.empty(0, dtype=np.int64), 0, 0)
-    nutpie = NutpieWindows(*[_empty_estimator(0, (0,))] * 4, 0, 0, 0, True, False)
+    nutpie = NutpieWindows(*[_empty_estimator(0, (0,))] * 4, 0, 0, 0, True)
     pymc = PymcWindows(_empty_estimator(0, (0,)), _empty_estimator(0, (0,)))
     if scheme == "stan":
         start, stop, ends = stan_window_schedule(tune)
@@ -205,7 +207,7 @@ def warmup_init(
         estimators = [RunningVariance(value.copy(), np.zeros(m), 1) for value in (q, g, q, g)]
         early_end = int(EARLY_WINDOW * tune)
         final_start = tune - int(STEP_SIZE_WINDOW * tune)
-        nutpie = NutpieWindows(*estimators, early_end, final_start, 0, True, scheme == "hybrid")
+        nutpie = NutpieWindows(*estimators, early_end, final_start, 0, True)
         inv_mass = grad_init_inv_mass(g)
         start_step, threshold = _NUTPIE_INITIAL_STEP, target_accept
     chol = inv_mass_sqrt(inv_mass)
@@ -271,11 +273,12 @@ def warmup_update(warmup, draw, position, logp, grad, info, step_size, inv_mass,
         update = False
         if draw < nutpie.final_start:
             g = grad if full else grad[idx]
+            hybrid = warmup.scheme == _HYBRID
             nutpie, update, late = nutpie_windows_update(nutpie, draw, q, g, info.diverging,
-                                                         info.index_in_trajectory)  # fmt: skip
+                                                         info.index_in_trajectory, hybrid)  # fmt: skip
             if update:
                 # in place: the chain owns its metric arrays (the transition that used them is over)
-                if warmup.scheme == _HYBRID and draw >= nutpie.early_end:
+                if hybrid and draw >= nutpie.early_end:
                     variance_inv_mass(nutpie.draws, inv_mass)
                 else:
                     grad_based_inv_mass(nutpie.draws, nutpie.grads, inv_mass)
@@ -285,8 +288,7 @@ def warmup_update(warmup, draw, position, logp, grad, info, step_size, inv_mass,
         step_size = np.exp(step.log_step)
         if update and nutpie.initial_metric:
             nutpie = NutpieWindows(nutpie.draws, nutpie.grads, nutpie.draws_bg, nutpie.grads_bg,
-                                   nutpie.early_end, nutpie.final_start, nutpie.last_update, False,
-                                   nutpie.grow_late)  # fmt: skip
+                                   nutpie.early_end, nutpie.final_start, nutpie.last_update, False)
             step_size, n_grad = init_step_size(position, logp, grad, logp_fn, idx,
                                                _NUTPIE_INITIAL_STEP, inv_mass, inv_mass_chol, rng,
                                                warmup.target_accept)  # fmt: skip
@@ -338,7 +340,7 @@ def _with_estimators(state, stan_estimator, stan_ends, draws, grads, draws_bg, g
         state.step,
         StanWindows(stan_estimator, stan_ends, stan.start, stan.stop),
         NutpieWindows(draws, grads, draws_bg, grads_bg, nutpie.early_end, nutpie.final_start,
-                      nutpie.last_update, nutpie.initial_metric, nutpie.grow_late),  # fmt: skip
+                      nutpie.last_update, nutpie.initial_metric),  # fmt: skip
         PymcWindows(pymc_fg, pymc_bg),
     )
 
