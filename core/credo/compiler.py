@@ -34,6 +34,9 @@ Imported first by ``import credo``, before any Numba compilation in the process.
 
 5. A disk-cache stamp for credo's own kernels that covers the modules they call
    (`credo.kernel_cache`), so an edit or upgrade of a callee never loads a stale caller.
+
+6. Numba's ``inline="always"`` without its quadratic copies of the callee's scope
+   (`credo.numba_inline`): the same machine code, ~10 s sooner on an empty cache for the chain loop.
 """
 
 from __future__ import annotations
@@ -125,6 +128,10 @@ enable_libmvec()
 from credo.kernel_cache import install as _install_kernel_cache  # noqa: E402
 
 _install_kernel_cache()  # before any module defining a cached credo kernel is imported
+
+from credo.numba_inline import install as _install_inline_patch  # noqa: E402
+
+_install_inline_patch()
 
 import credo.model.gradient_rewrites  # noqa: E402, F401  (gradient shapes that compile faster)
 import credo.model.numba_cache  # noqa: E402, F401  (cacheable Numba code for scipy.special's ScalarOps)

@@ -1,0 +1,107 @@
+"""Numba's inliner with shared callee scopes (`credo.numba_inline`) makes the same machine code."""
+
+import re
+
+import numba as nb
+import numpy as np
+import pytest
+from numba.core.inline_closurecall import InlineWorker
+
+import credo.numba_inline as ni
+from credo.sampling.nuts import nuts_step
+from credo.sampling.targets import normal
+
+
+@nb.njit(inline="always")
+def _scale(x, a):
+    for i in range(x.shape[0]):
+        x[i] *= a
+    return x.sum()
+
+
+@nb.njit(inline="always")
+def _step(x, a):
+    total = 0.0
+    for k in range(3):
+        if k % 2 == 0:
+            total += _scale(x, a)
+        else:
+            total -= _scale(x, 1.0 / a)
+    return total
+
+
+def _kernel(x, a):
+    acc = 0.0
+    while acc < 100.0:
+        acc += abs(_step(x, a)) + 1.0
+    return acc
+
+
+def _kernel_variant(x, a):
+    acc = 0.0
+    while acc < 101.0:
+        acc += abs(_step(x, a)) + 1.0
+    return acc
+
+
+def _instructions(dispatcher) -> str:
+    """The machine instructions and branch labels of a compiled function, without what differs
+    between two compilations of it: the unique ids in symbol names and object addresses. (LLVM's
+    block names and the lengths of the constants that hold those ids differ too, but not the code.)"""
+    asm = dispatcher.inspect_asm(dispatcher.signatures[0])
+    code = "\n".join(line for line in asm.splitlines() if re.match(r"\t[a-z]|\.LBB", line))
+    code = re.sub(r"B\d+v\d+B", "B_v_B", code)
+    code = re.sub(r"_v\d{12,}_", "_v_", code)
+    code = re.sub(r"\.\d{8,}", ".ADDR", code)
+    return re.sub(r"0x[0-9a-f]+", "0xADDR", code)
+
+
+def _compile_both_ways(monkeypatch, py_func, args):
+    """`_instructions` and dispatcher of ``py_func`` compiled for ``args`` with credo's inliner and
+    with Numba's own."""
+    out = {}
+    for name, inline_function in (("credo", ni._inline_function), ("numba", ni.NUMBA_INLINE_FUNCTION)):
+        monkeypatch.setattr(InlineWorker, "inline_function", inline_function)
+        kernel = nb.njit(py_func)
+        kernel(*args)
+        out[name] = (_instructions(kernel), kernel)
+    return out
+
+
+def test_installed_on_import_and_idempotent():
+    assert ni.inline_patch_status() == "installed"
+    assert InlineWorker.inline_function is ni._inline_function
+    assert ni.install()
+    assert InlineWorker.inline_function is ni._inline_function
+
+
+def test_other_numba_versions_keep_their_inliner(monkeypatch):
+    def changed(self, caller_ir, block, i, function, arg_typs=None):
+        return None
+
+    monkeypatch.setattr(InlineWorker, "inline_function", changed)
+    monkeypatch.setattr(ni, "_status", "not installed")
+    assert not ni.install()
+    assert InlineWorker.inline_function is changed
+    assert "is not" in ni.inline_patch_status()
+
+
+def test_nested_inlining_gives_the_same_code_and_result(monkeypatch):
+    compiled = _compile_both_ways(monkeypatch, _kernel, (np.linspace(0.5, 1.5, 7), 1.3))
+    assert compiled["credo"][0] == compiled["numba"][0]
+    x1, x2 = np.linspace(0.5, 1.5, 7), np.linspace(0.5, 1.5, 7)
+    assert compiled["credo"][1](x1, 1.3) == compiled["numba"][1](x2, 1.3)
+    np.testing.assert_array_equal(x1, x2)
+    # the normalisation keeps a real difference: one constant
+    variant = nb.njit(_kernel_variant)
+    variant(np.linspace(0.5, 1.5, 7), 1.3)
+    assert _instructions(variant).replace("_kernel_variant", "_kernel") != compiled["credo"][0]
+
+
+@pytest.mark.slow
+def test_the_nuts_transition_compiles_to_the_same_code(monkeypatch):
+    fn = normal(np.zeros(3), np.ones(3))
+    args = (np.zeros(3), 0.0, np.zeros(3), fn, 0.1, np.ones(3), np.ones(3), np.random.default_rng(0),
+            np.arange(3))  # fmt: skip
+    compiled = _compile_both_ways(monkeypatch, nuts_step.py_func, args)
+    assert compiled["credo"][0] == compiled["numba"][0]
