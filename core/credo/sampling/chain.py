@@ -113,7 +113,10 @@ def _record(draws_out, stats_out, k, position, start, clock):
     """Keep iteration ``k``'s position (if ``draws_out`` has rows) and its timing; returns the clock
     at its end, the start of the next iteration."""
     if draws_out.shape[0] > 0:
-        draws_out[k, :] = position
+        # a loop, not a slice assignment: Numba would compile the formatting of its shape-mismatch
+        # error (~4 s of the first compilation)
+        for j in range(position.shape[0]):
+            draws_out[k, j] = position[j]
     end = now(clock)
     stats_out[k, _PERF_START] = start
     stats_out[k, _PERF_DIFF] = end - start
