@@ -114,7 +114,7 @@ def _record(draws_out, stats_out, k, position, start, clock):
     at its end, the start of the next iteration."""
     if draws_out.shape[0] > 0:
         # a loop, not a slice assignment: Numba would compile the formatting of its shape-mismatch
-        # error (~4 s of the first compilation)
+        # error (~3.5 s of the first compilation)
         for j in range(position.shape[0]):
             draws_out[k, j] = position[j]
     end = now(clock)

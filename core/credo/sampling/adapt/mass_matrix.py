@@ -134,6 +134,14 @@ def stan_inv_mass(est):
     return _shrink(est.m2, float(est.count))
 
 
+@nb.njit(cache=True, nogil=True, inline="always")
+def _set_scale(out, i, value):
+    """``out[i] = value`` clamped to [1e-20, 1e20], unless ``value`` is not finite or not positive
+    (then ``out[i]``, the previous metric, stays)."""
+    if np.isfinite(value) and value > 0.0:
+        out[i] = min(max(value, _LOWER), _UPPER)
+
+
 @nb.njit(cache=True, nogil=True)
 def grad_based_inv_mass(draws, grads, out):
     """nutpie's diagonal ``sqrt(var(draws) / var(grads))``, clamped to [1e-20, 1e20], into ``out``.
@@ -145,9 +153,7 @@ def grad_based_inv_mass(draws, grads, out):
     for i in range(out.shape[0]):
         # a gradient that never varied (a coordinate no term of the density depends on) has no scale
         if grads.m2[i] > 0.0:
-            value = np.sqrt(draws.m2[i] / grads.m2[i])
-            if np.isfinite(value) and value > 0.0:
-                out[i] = min(max(value, _LOWER), _UPPER)
+            _set_scale(out, i, np.sqrt(draws.m2[i] / grads.m2[i]))
     return out
 
 
@@ -160,11 +166,8 @@ def variance_inv_mass(draws, out):
     every parameter whose posterior sd is below ~0.003 many times over. Returns ``out``, updated
     in place (the hybrid warm-up refreshes it every draw).
     """
-    n = draws.count
     for i in range(out.shape[0]):
-        value = draws.m2[i] / (n - 1.0)
-        if np.isfinite(value) and value > 0.0:
-            out[i] = min(max(value, _LOWER), _UPPER)
+        _set_scale(out, i, draws.m2[i] / (draws.count - 1.0))
     return out
 
 
