@@ -17,7 +17,7 @@ from credo.model.core import Model
 if TYPE_CHECKING:
     from arviz import InferenceData
 
-__all__ = ["to_inference_data", "observed_data", "constant_data", "base_attrs"]
+__all__ = ["to_inference_data", "observed_data", "constant_data", "base_attrs", "preload"]
 
 # the libraries whose versions decide the numbers in a result (recorded for reproducibility)
 _RECORDED_LIBRARIES = ("numpy", "scipy", "pytensor", "numba", "llvmlite", "arviz", "xarray")
@@ -85,6 +85,19 @@ def base_attrs(model: Model | None = None, **extra) -> dict:
             continue
         attrs[key] = value if isinstance(value, str | int | float) else str(value)
     return attrs
+
+
+def preload() -> None:
+    """Import ArviZ and load the plugin registry, which the first result built in a process
+    otherwise waits for (~2 s)."""
+    import arviz  # noqa: F401
+
+    try:
+        from credo.plugins import plugin_versions
+
+        plugin_versions()
+    except ImportError:  # as in base_attrs
+        pass
 
 
 def _dims_for(model: Model, group: Mapping) -> dict[str, list]:

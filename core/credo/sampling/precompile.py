@@ -2,7 +2,9 @@
 
 The NUTS, warm-up and compound-step kernels take the model's log-density as a function pointer,
 so one compilation serves every model; on an empty cache it costs ~20 s, which would otherwise fall on
-the user's first `cr.sample`. ``make install`` runs ``python -m credo.sampling.precompile``.
+the user's first `cr.sample`. ``make install`` runs ``python -m credo.sampling.precompile``. Where
+that was not done, the first `cr.sample` compiles the NUTS kernels in a child process, beside the
+model (`credo.sampling.background`).
 """
 
 from __future__ import annotations

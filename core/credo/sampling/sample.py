@@ -15,10 +15,15 @@ import numpy as np
 from credo.citations import citation_attrs
 from credo.diagnostics import sampling_report
 from credo.exceptions import SamplingError
-from credo.inference_data import base_attrs, to_inference_data
+from credo.inference_data import base_attrs, preload, to_inference_data
 from credo.model.compile import RavelMap, compile_logp_dlogp, compile_point_fn
 from credo.model.core import Model, modelcontext
 from credo.sampling.adapt.warmup import default_scheme
+from credo.sampling.background import (
+    compile_step_size_search,
+    start_background_compile,
+    wait_for_background_compile,
+)
 from credo.sampling.driver import ChainResults, run_chains
 from credo.sampling.forward import compute_log_likelihood
 from credo.sampling.seeding import seed_sequence
@@ -65,9 +70,9 @@ def initial_points(model: Model, compiled, chains: int, seed, jitter: bool) -> n
     return out
 
 
-def draws_to_posterior(model: Model, draws: np.ndarray, var_names=None) -> dict[str, np.ndarray]:
-    """Constrained values and deterministics for flat draws of shape ``(chains, n, ndim)``."""
-    point_fn = compile_point_fn(model, var_names)
+def draws_to_posterior(point_fn, draws: np.ndarray) -> dict[str, np.ndarray]:
+    """Constrained values and deterministics for flat draws of shape ``(chains, n, ndim)``, by
+    ``point_fn`` from `credo.model.compile.compile_point_fn`."""
     chains, n = draws.shape[:2]
     if n == 0:
         empty = point_fn(np.zeros(draws.shape[-1]))
@@ -160,8 +165,16 @@ def sample(
         max_energy_error, reached_max_treedepth when NUTS runs; accept and accepted for Metropolis,
         slice_evals for Slice; perf_counter_start and perf_counter_diff, the clock and the seconds
         of each iteration), ``observed_data``, ``constant_data`` and attrs with versions, seed,
-        settings, ``step_methods``, timings and citation keys. A KeyboardInterrupt returns the
+        settings, ``step_methods``, timings (``compile_time``: the model and, on an empty cache,
+        the sampler kernels; ``sampling_time``) and citation keys. A KeyboardInterrupt returns the
         draws taken so far with a warning.
+
+    Notes
+    -----
+    The NUTS kernels do not depend on the model and are compiled once per installation
+    (``make install`` does it ahead). Where Numba's disk cache lacks them, they compile in a child
+    process while this one compiles the model (`credo.sampling.background`;
+    ``CREDO_BACKGROUND_COMPILE=0`` turns that off).
 
     Raises
     ------
@@ -188,13 +201,23 @@ def sample(
     steps = assign_steps(model, RavelMap.from_model(model), step)
     target_accept = steps.target_accept or target_accept
     model.check_start_vals(model.initial_point())
+    dense = init.endswith("full")
     t0 = time.perf_counter()
+    # on an empty Numba cache, the NUTS kernels compile in a child while the model compiles here
+    compiling = steps.plan is None and start_background_compile(dense)
     compiled = compile_logp_dlogp(model)
     logp_only = None if steps.plan is None else compiled.logp_cfunc
-    compile_time = time.perf_counter() - t0
     init_seq, chain_seq = seed_sequence(random_seed).spawn(2)
     x_init = initial_points(model, compiled, chains, init_seq, jitter=init.startswith("jitter"))
-    dense = init.endswith("full")
+    point_fn = compile_point_fn(model, var_names)
+    if compiling:
+        # while the child has seconds to go: what the result would cost the first time, the point
+        # function's machine code (compiled at its first call) and the libraries of the result
+        point_fn(x_init[0])
+        preload()
+        compile_step_size_search(dense)
+    wait_for_background_compile()
+    compile_time = time.perf_counter() - t0
     res = run_chains(
         compiled.cfunc,
         compiled.ndim,
@@ -214,10 +237,10 @@ def sample(
         keep_warmup=not discard_tuned_samples,
         progressbar=progressbar,
     )
-    posterior = draws_to_posterior(model, res.draws, var_names)
+    posterior = draws_to_posterior(point_fn, res.draws)
     warmup = None
     if res.warmup_draws is not None:
-        warmup = draws_to_posterior(model, res.warmup_draws, var_names)
+        warmup = draws_to_posterior(point_fn, res.warmup_draws)
     algorithms = [name.lower() for name in steps.names]
     attrs = base_attrs(
         model,

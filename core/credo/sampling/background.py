@@ -1,0 +1,160 @@
+"""The NUTS kernels compiled in a child process while the parent compiles the model.
+
+On an empty Numba cache (no ``make install``, `credo.sampling.precompile`) the NUTS chain loop takes
+~17 s to compile, longer than most models. `cr.sample` calls `start_background_compile` before it
+compiles the model: a child process (``python -c``, this copy of credo, the parent's environment and
+so its ``NUMBA_CACHE_DIR``) runs one NUTS iteration on a toy target, which compiles the chain loop
+into the disk cache on the other core. Meanwhile the parent compiles the model and the step-size
+search (`compile_step_size_search`); `wait_for_background_compile` then lets it load the chain loop
+from the cache instead of compiling it. If the child fails, the parent compiles it as before.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+
+from credo.kernel_cache import CREDO_ROOT
+
+__all__ = [
+    "BACKGROUND_COMPILE_ENV",
+    "compile_nuts_kernel",
+    "compile_step_size_search",
+    "nuts_kernel_cached",
+    "start_background_compile",
+    "wait_for_background_compile",
+]
+
+BACKGROUND_COMPILE_ENV = "CREDO_BACKGROUND_COMPILE"
+_child: subprocess.Popen | None = None
+_child_lock = threading.Lock()
+
+
+def _toy_target():
+    from credo.sampling.targets import normal
+
+    return normal(np.zeros(2), np.ones(2))
+
+
+def compile_nuts_kernel(dense: bool = False) -> None:
+    """Compile and cache the chain loop of a NUTS run: one warm-up iteration and one draw of
+    `credo.sampling.run_chains` on a 2-d standard normal, the code path (and so the Numba
+    specialisation) of `cr.sample` on a model of continuous variables.
+
+    With a diagonal metric it runs PyMC's warm-up, which has no step-size search (every diagonal
+    scheme shares the one chain loop): the parent compiles that search meanwhile.
+
+    Parameters
+    ----------
+    dense : bool
+        Dense rather than diagonal metric.
+    """
+    from credo.sampling.driver import run_chains
+
+    run_chains(_toy_target(), 2, np.ones((1, 2)), draws=1, tune=1, seed=0, cores=1, progressbar=False,
+               metric="dense" if dense else "diag", adaptation=None if dense else "pymc")  # fmt: skip
+
+
+def compile_step_size_search(dense: bool = False) -> None:
+    """Compile the warm-up's initialisation with its step-size search (`warmup_init` of the default
+    scheme, on the toy target of `compile_nuts_kernel`), which the child leaves to this process.
+
+    Parameters
+    ----------
+    dense : bool
+        Dense rather than diagonal metric.
+    """
+    from credo.sampling.adapt.warmup import default_scheme, warmup_init
+    from credo.sampling.logp import eval_logp_grad
+
+    fn, x = _toy_target(), np.ones(2)
+    logp, grad = eval_logp_grad(fn, x)
+    rng = np.random.default_rng(0)
+    warmup_init(default_scheme(dense), 1, 0.8, dense, x, logp, grad, fn, np.arange(2), rng)
+
+
+def nuts_kernel_cached(dense: bool = False) -> bool | None:
+    """Whether Numba's disk cache holds this source's NUTS chain loop
+    (`credo.sampling.chain.run_chunk`) for a diagonal or dense metric, on this machine.
+
+    Reads the function's cache index through Numba's ``numba.core.caching`` internals: its keys
+    are ``(argument types, codegen magic tuple, bytecode hashes)``.
+
+    Returns
+    -------
+    bool or None
+        None when it cannot tell: caching disabled, or an index of another layout.
+    """
+    from credo.sampling.chain import run_chunk
+
+    try:
+        cache = run_chunk._cache
+        _, magic, code_hash = cache._index_key((), run_chunk.targetctx.codegen())
+        keys = cache._cache_file._load_index()
+        ndim = 2 if dense else 1
+        return any(k[1] == magic and k[2] == code_hash and k[0][6].ndim == ndim for k in keys)
+    # another Numba's internals: not knowing only loses the child's head start
+    except (AttributeError, IndexError, TypeError, ValueError):
+        return None
+
+
+def start_background_compile(dense: bool = False) -> bool:
+    """Compile the NUTS kernels in a child process if Numba's disk cache lacks them.
+
+    Nothing is started when the kernels are cached or that cannot be told (`nuts_kernel_cached`),
+    when a child is already running, on a machine with one core, when the interpreter cannot be
+    started again (``sys.executable``), or when the environment sets ``CREDO_BACKGROUND_COMPILE=0``.
+
+    Parameters
+    ----------
+    dense : bool
+        Dense rather than diagonal metric.
+
+    Returns
+    -------
+    bool
+        Whether a child is compiling.
+    """
+    global _child
+    if os.environ.get(BACKGROUND_COMPILE_ENV, "1") == "0" or (os.cpu_count() or 1) < 2:
+        return False
+    with _child_lock:
+        if _child is None:
+            if nuts_kernel_cached(dense) is not False:
+                return False
+            env = dict(os.environ, **{BACKGROUND_COMPILE_ENV: "0"})
+            # this copy of credo, also where it is a checkout put on sys.path rather than installed
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CREDO_ROOT.parent), env.get("PYTHONPATH")]))
+            code = f"from {__name__} import compile_nuts_kernel; compile_nuts_kernel(dense={dense})"
+            try:
+                _child = subprocess.Popen([sys.executable, "-c", code], env=env, stdin=subprocess.DEVNULL,
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+            except OSError:  # no interpreter to start (embedded Python): compile here, as without a child
+                return False
+    return True
+
+
+def wait_for_background_compile() -> None:
+    """Block until the child of `start_background_compile` has exited (at once if there is none).
+
+    Raises
+    ------
+    KeyboardInterrupt
+        Re-raised after killing the child, if the wait is interrupted.
+    """
+    global _child
+    with _child_lock:
+        if _child is None:
+            return
+        try:
+            _child.wait()
+        except BaseException:
+            _child.kill()
+            _child.wait()
+            raise
+        finally:
+            _child = None

@@ -1,0 +1,94 @@
+"""`credo.sampling.background`: on an empty Numba cache the NUTS chain loop compiles in a child
+process, and the parent loads it from the cache and samples exactly as it would have."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import credo as cr
+from credo.sampling import background
+
+Y = [0.3, -0.8, 1.1, 0.4, 2.0]
+SAMPLE = {"draws": 20, "tune": 30, "chains": 2, "cores": 1, "random_seed": 7, "progressbar": False,
+          "compute_convergence_checks": False}  # fmt: skip
+
+# a fresh process on an empty cache: a cr.sample whose kernels come from the child
+_COLD_RUN = f"""
+import json, sys
+import credo as cr
+from credo.sampling import background
+from credo.sampling.chain import run_chunk
+before = background.nuts_kernel_cached()
+with cr.Model():
+    mu = cr.Normal("mu", 0.0, 1.0)
+    sigma = cr.HalfNormal("sigma", 1.0)
+    cr.Normal("y", mu, sigma, observed={Y})
+    idata = cr.sample(**{SAMPLE})
+print(json.dumps({{
+    "cached_before": before,
+    "cached_after": background.nuts_kernel_cached(),
+    "hits": sum(run_chunk._cache_hits.values()),
+    "misses": sum(run_chunk._cache_misses.values()),
+    "mu": idata.posterior["mu"].values.tolist(),
+}}))
+"""
+
+
+def _model() -> cr.Model:
+    with cr.Model() as model:
+        mu = cr.Normal("mu", 0.0, 1.0)
+        sigma = cr.HalfNormal("sigma", 1.0)
+        cr.Normal("y", mu, sigma, observed=Y)
+    return model
+
+
+def test_cached_kernel_starts_no_child():
+    background.compile_nuts_kernel()  # a cache hit in a test session, else compiled here
+    assert background.nuts_kernel_cached() is True
+    assert background.start_background_compile() is False
+    assert background._child is None
+
+
+def test_environment_turns_the_child_off(monkeypatch):
+    monkeypatch.setenv(background.BACKGROUND_COMPILE_ENV, "0")
+    monkeypatch.setattr(background, "nuts_kernel_cached", lambda dense=False: False)
+    assert background.start_background_compile() is False
+    assert background._child is None
+
+
+def test_interrupted_wait_kills_the_child(monkeypatch):
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    wait = child.wait
+
+    def interrupted(*args, **kwargs):
+        child.wait = wait
+        raise KeyboardInterrupt
+
+    child.wait = interrupted
+    monkeypatch.setattr(background, "_child", child)
+    with pytest.raises(KeyboardInterrupt):
+        background.wait_for_background_compile()
+    assert child.poll() == -9  # killed, and reaped
+    assert background._child is None
+    background.wait_for_background_compile()  # nothing left to wait for
+
+
+@pytest.mark.slow
+def test_cold_sample_loads_the_childs_kernel_and_draws_the_same(tmp_path):
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba"))
+    env["PYTENSOR_FLAGS"] = f"base_compiledir={tmp_path / 'pytensor'}"
+    env.pop(background.BACKGROUND_COMPILE_ENV, None)
+    out = subprocess.run([sys.executable, "-c", _COLD_RUN], env=env, capture_output=True, text=True,
+                         timeout=600)  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    cold = json.loads(out.stdout.strip().splitlines()[-1])
+    assert cold["cached_before"] is False
+    assert cold["cached_after"] is True
+    # the parent loaded the chain loop from the cache: it compiled none
+    assert (cold["hits"], cold["misses"]) == (1, 0)
+    warm = cr.sample(model=_model(), **SAMPLE)
+    np.testing.assert_array_equal(np.array(cold["mu"]), warm.posterior["mu"].values)
