@@ -237,7 +237,7 @@ def report(results: dict, first: dict) -> None:
             line = "  ".join(f"{fw} {v['cold']:.1f} / {v['warm']:.1f}" for fw, v in per.items())
             c = per["credo"]
             compile_s = f"{c['cold_compile_s']:.1f} / {c['warm_compile_s']:.1f}"
-            print(f"  {name:<24}{line}  (credo model compile {compile_s})")
+            print(f"  {name:<24}{line}  (credo compile_time {compile_s}: model + kernels if cold)")
     print("\ntargets")
     for name, rows in results.items():
         c = rows["credo"]
@@ -282,7 +282,7 @@ def main() -> None:
         res = first_draw_installed(args.models)
         print(f"precompile (make install) on an empty cache: {res.pop('precompile_s'):.1f} s")
         for name, r in res.items():
-            print(f"  {name}: first draw {r['first_draw_s']:.1f} s (model compile {r['compile_s']:.1f} s)")
+            print(f"  {name}: first draw {r['first_draw_s']:.1f} s (compile_time {r['compile_s']:.1f} s)")
         return
 
     chains, tune, draws, grad_repeats = (2, 200, 200, 20) if args.quick else (4, 1000, 1000, 200)
