@@ -6,7 +6,8 @@ compiles the model: a child process (``python -c``, this copy of credo, the pare
 so its ``NUMBA_CACHE_DIR``) runs one NUTS iteration on a toy target, which compiles the chain loop
 into the disk cache on the other core. Meanwhile the parent compiles the model and the step-size
 search (`compile_step_size_search`); `wait_for_background_compile` then lets it load the chain loop
-from the cache instead of compiling it. If the child fails, the parent compiles it as before.
+from the cache instead of compiling it. If the child fails, the parent compiles it as before; a
+parent that stops before waiting (an error in the model) leaves the child to finish filling the cache.
 """
 
 from __future__ import annotations
