@@ -60,6 +60,16 @@ def constant_data(model: Model) -> dict[str, np.ndarray]:
     return {name: np.asarray(var.get_value()) for name, var in model.data_vars.items()}
 
 
+def _plugin_versions() -> dict[str, str]:
+    """Versions of the loaded plugins (loading the registry on first use), or none when the plugin
+    machinery is unavailable: the core result still stands."""
+    try:
+        from credo.plugins import plugin_versions
+    except ImportError:
+        return {}
+    return plugin_versions()
+
+
 def base_attrs(model: Model | None = None, **extra) -> dict:
     """Attributes every credo result carries: versions (credo, plugins, Python and the numerical
     libraries), creation time, citations, and ``extra``.
@@ -72,12 +82,7 @@ def base_attrs(model: Model | None = None, **extra) -> dict:
         "inference_library_version": credo.__version__,
         "library_versions": library_versions(),
     }
-    try:
-        from credo.plugins import plugin_versions
-
-        versions = plugin_versions()
-    except ImportError:  # plugin machinery unavailable: the core result still stands
-        versions = {}
+    versions = _plugin_versions()
     if versions:
         attrs["credo_plugins"] = ", ".join(f"{k}=={v}" for k, v in sorted(versions.items()))
     for key, value in extra.items():
@@ -92,12 +97,7 @@ def preload() -> None:
     otherwise waits for (~2 s)."""
     import arviz  # noqa: F401
 
-    try:
-        from credo.plugins import plugin_versions
-
-        plugin_versions()
-    except ImportError:  # as in base_attrs
-        pass
+    _plugin_versions()
 
 
 def _dims_for(model: Model, group: Mapping) -> dict[str, list]:

@@ -12,6 +12,7 @@ parent that stops before waiting (an error in the model) leaves the child to fin
 
 from __future__ import annotations
 
+import inspect
 import os
 import subprocess
 import sys
@@ -92,12 +93,13 @@ def nuts_kernel_cached(dense: bool = False) -> bool | None:
     """
     from credo.sampling.chain import run_chunk
 
+    inv_mass = list(inspect.signature(run_chunk.py_func).parameters).index("inv_mass")
     try:
         cache = run_chunk._cache
         _, magic, code_hash = cache._index_key((), run_chunk.targetctx.codegen())
         keys = cache._cache_file._load_index()
         ndim = 2 if dense else 1
-        return any(k[1] == magic and k[2] == code_hash and k[0][6].ndim == ndim for k in keys)
+        return any(k[1] == magic and k[2] == code_hash and k[0][inv_mass].ndim == ndim for k in keys)
     # another Numba's internals: not knowing only loses the child's head start
     except (AttributeError, IndexError, TypeError, ValueError):
         return None

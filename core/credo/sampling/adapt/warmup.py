@@ -82,9 +82,7 @@ __all__ = [
 ]
 
 SCHEMES = {"stan": 0, "nutpie": 1, "pymc": 2, "hybrid": 3}
-_STAN = 0
-_PYMC = 2
-_HYBRID = 3
+_STAN, _PYMC, _HYBRID = SCHEMES["stan"], SCHEMES["pymc"], SCHEMES["hybrid"]
 _PYMC_STEP_SCALE = 0.25  # PyMC BaseHMC(step_scale=0.25): initial step size 0.25 / m**0.25
 _NUTPIE_INITIAL_STEP = 0.1  # nuts-rs StepSizeSettings::initial_step
 _STAN_INITIAL_STEP = 1.0  # Stan's default stepsize
