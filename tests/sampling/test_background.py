@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import credo as cr
+import credo.sampling.sample as cr_sample
 from credo.sampling import background
 
 Y = [0.3, -0.8, 1.1, 0.4, 2.0]
@@ -20,6 +21,7 @@ SAMPLE = {"draws": 20, "tune": 30, "chains": 2, "cores": 1, "random_seed": 7, "p
 _COLD_RUN = f"""
 import json, sys
 import credo as cr
+import credo.sampling.sample as cr_sample
 from credo.sampling import background
 from credo.sampling.chain import run_chunk
 before = background.nuts_kernel_cached()
@@ -58,6 +60,13 @@ def test_environment_turns_the_child_off(monkeypatch):
     monkeypatch.setattr(background, "nuts_kernel_cached", lambda dense=False: False)
     assert background.start_background_compile() is False
     assert background._child is None
+
+
+@pytest.mark.parametrize("progressbar", [True, False])
+def test_a_compiling_child_is_announced_with_the_progress_bar(monkeypatch, capsys, progressbar):
+    monkeypatch.setattr(cr_sample, "start_background_compile", lambda dense=False: True)
+    cr.sample(model=_model(), **{**SAMPLE, "progressbar": progressbar})
+    assert (background.COMPILING_MESSAGE in capsys.readouterr().err) is progressbar
 
 
 def test_interrupted_wait_kills_the_child(monkeypatch):

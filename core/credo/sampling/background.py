@@ -24,6 +24,7 @@ from credo.kernel_cache import CREDO_ROOT
 
 __all__ = [
     "BACKGROUND_COMPILE_ENV",
+    "COMPILING_MESSAGE",
     "compile_nuts_kernel",
     "compile_step_size_search",
     "nuts_kernel_cached",
@@ -32,6 +33,11 @@ __all__ = [
 ]
 
 BACKGROUND_COMPILE_ENV = "CREDO_BACKGROUND_COMPILE"
+# what `cr.sample` prints (with its progress bar on) while a child compiles
+COMPILING_MESSAGE = (
+    "credo: compiling the NUTS sampler into Numba's disk cache, once per installation (~20 s, beside "
+    "the model); `python -m credo.sampling.precompile` does it ahead of time"
+)
 _child: subprocess.Popen | None = None
 _child_lock = threading.Lock()
 

@@ -20,6 +20,7 @@ from credo.model.compile import RavelMap, compile_logp_dlogp, compile_point_fn
 from credo.model.core import Model, modelcontext
 from credo.sampling.adapt.warmup import default_scheme
 from credo.sampling.background import (
+    COMPILING_MESSAGE,
     compile_step_size_search,
     start_background_compile,
     wait_for_background_compile,
@@ -174,7 +175,7 @@ def sample(
     The NUTS kernels do not depend on the model and are compiled once per installation
     (``make install`` does it ahead). Where Numba's disk cache lacks them, they compile in a child
     process while this one compiles the model (`credo.sampling.background`;
-    ``CREDO_BACKGROUND_COMPILE=0`` turns that off).
+    ``CREDO_BACKGROUND_COMPILE=0`` turns that off); with ``progressbar`` a line on stderr says so.
 
     Raises
     ------
@@ -205,6 +206,9 @@ def sample(
     t0 = time.perf_counter()
     # on an empty Numba cache, the NUTS kernels compile in a child while the model compiles here
     compiling = steps.plan is None and start_background_compile(dense)
+    if compiling and progressbar:
+        # ~20 s without a progress bar: say once what the wait is for and how to avoid it
+        print(COMPILING_MESSAGE, file=sys.stderr)
     compiled = compile_logp_dlogp(model)
     logp_only = None if steps.plan is None else compiled.logp_cfunc
     init_seq, chain_seq = seed_sequence(random_seed).spawn(2)
