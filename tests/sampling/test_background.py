@@ -40,6 +40,28 @@ print(json.dumps({{
 """
 
 
+# the chain loop compiled after `compile_chain_loop_calls` filled the cache: which calls it loaded
+_CALLS_THEN_LOOP = """
+import json, sys
+from credo.sampling import background
+from credo.sampling.adapt.mass_matrix import grad_based_inv_mass, stan_inv_mass, variance_inv_mass
+from credo.sampling.adapt.pymc import pymc_windows_update
+from credo.sampling.adapt.step_size import init_step_size
+from credo.sampling.clock import now
+from credo.sampling.hamiltonian import draw_momentum
+from credo.sampling.nuts import nuts_workspace
+dense = sys.argv[2] == "dense"
+if sys.argv[1] == "calls":
+    background.compile_chain_loop_calls(dense)
+else:
+    background.compile_nuts_kernel(dense)
+calls = (grad_based_inv_mass, stan_inv_mass, variance_inv_mass, pymc_windows_update, init_step_size,
+         draw_momentum, nuts_workspace, now)
+print(json.dumps({f.py_func.__name__: [sum(f._cache_hits.values()), sum(f._cache_misses.values())]
+                  for f in calls}))
+"""
+
+
 def _model() -> cr.Model:
     with cr.Model() as model:
         mu = cr.Normal("mu", 0.0, 1.0)
@@ -84,6 +106,22 @@ def test_interrupted_wait_kills_the_child(monkeypatch):
     assert child.poll() == -9  # killed, and reaped
     assert background._child is None
     background.wait_for_background_compile()  # nothing left to wait for
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("metric", ["diag", "dense"])
+def test_the_chain_loop_loads_the_calls_the_parent_compiled(tmp_path, metric):
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba"))
+    env.pop(background.BACKGROUND_COMPILE_ENV, None)
+    counts = {}
+    for step in ("calls", "loop"):
+        out = subprocess.run([sys.executable, "-c", _CALLS_THEN_LOOP, step, metric], env=env,
+                             capture_output=True, text=True, timeout=600)  # fmt: skip
+        assert out.returncode == 0, out.stderr[-3000:]
+        counts[step] = json.loads(out.stdout.strip().splitlines()[-1])
+    # the parent compiled each call; the chain loop then found every one in the cache, with its types
+    assert all(misses == 1 for _, misses in counts["calls"].values()), counts["calls"]
+    assert all(hits_misses == [1, 0] for hits_misses in counts["loop"].values()), counts["loop"]
 
 
 @pytest.mark.slow

@@ -21,7 +21,7 @@ from credo.model.core import Model, modelcontext
 from credo.sampling.adapt.warmup import default_scheme
 from credo.sampling.background import (
     COMPILING_MESSAGE,
-    compile_step_size_search,
+    compile_chain_loop_calls,
     start_background_compile,
     wait_for_background_compile,
 )
@@ -206,9 +206,12 @@ def sample(
     t0 = time.perf_counter()
     # on an empty Numba cache, the NUTS kernels compile in a child while the model compiles here
     compiling = steps.plan is None and start_background_compile(dense)
-    if compiling and progressbar:
-        # ~20 s without a progress bar: say once what the wait is for and how to avoid it
-        print(COMPILING_MESSAGE, file=sys.stderr)
+    if compiling:
+        if progressbar:
+            # ~20 s without a progress bar: say once what the wait is for and how to avoid it
+            print(COMPILING_MESSAGE, file=sys.stderr)
+        # first: the child's compilation reaches these calls a few seconds in
+        compile_chain_loop_calls(dense)
     compiled = compile_logp_dlogp(model)
     logp_only = None if steps.plan is None else compiled.logp_cfunc
     init_seq, chain_seq = seed_sequence(random_seed).spawn(2)
@@ -219,7 +222,6 @@ def sample(
         # function's machine code (compiled at its first call) and the libraries of the result
         point_fn(x_init[0])
         preload()
-        compile_step_size_search(dense)
     wait_for_background_compile()
     compile_time = time.perf_counter() - t0
     res = run_chains(
