@@ -21,7 +21,6 @@ SAMPLE = {"draws": 20, "tune": 30, "chains": 2, "cores": 1, "random_seed": 7, "p
 _COLD_RUN = f"""
 import json, sys
 import credo as cr
-import credo.sampling.sample as cr_sample
 from credo.sampling import background
 from credo.sampling.chain import run_chunk
 before = background.nuts_kernel_cached()
