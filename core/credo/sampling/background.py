@@ -55,7 +55,8 @@ def compile_nuts_kernel(dense: bool = False) -> None:
     specialisation) of `cr.sample` on a model of continuous variables.
 
     With a diagonal metric it runs PyMC's warm-up, which has no step-size search (every diagonal
-    scheme shares the one chain loop): the parent compiles that search meanwhile.
+    scheme shares the one chain loop): the parent compiles that search, with the other calls of the
+    chain loop, in `compile_chain_loop_calls`.
 
     Parameters
     ----------
