@@ -149,6 +149,8 @@ def test_bad_inputs_are_named(std_normal_10):
         run_chains(std_normal_10, 10, np.zeros((2, 9)), progressbar=False)
     with pytest.raises(ValueError, match="target_accept=1.5"):
         run_chains(std_normal_10, 10, np.zeros((2, 10)), target_accept=1.5, progressbar=False)
+    with pytest.raises(ValueError, match="cores=0"):
+        run_chains(std_normal_10, 10, np.zeros((2, 10)), cores=0, progressbar=False)
     with pytest.raises(ValueError, match="metric='full'"):
         run_chains(std_normal_10, 10, np.zeros((2, 10)), metric="full", progressbar=False)
     with pytest.raises(ValueError, match="adaptation='pymc' adapts a diagonal"):

@@ -173,6 +173,10 @@ def test_posterior_predictive_follows_set_data(fitted):
         (dict(target_accept=1.5), "target_accept"),
         (dict(target_accept=0.0), "target_accept"),
         (dict(init="advi"), "init"),
+        (dict(cores=0), "cores"),
+        (dict(cores=-1), "cores"),
+        (dict(random_seed=-1), "random_seed"),
+        (dict(idata_kwargs={"log_likelihod": True}), "idata_kwargs"),
     ],
 )
 def test_bad_arguments_raise_naming_them(kwargs, name):

@@ -202,7 +202,7 @@ class _Schedule:
 
 
 def _validate(n_dim, init_positions, draws, tune, target_accept, max_treedepth, metric,
-              adaptation, idx, steps):  # fmt: skip
+              adaptation, idx, steps, cores):  # fmt: skip
     init = np.array(init_positions, dtype=np.float64, order="C")
     if init.ndim != 2 or init.shape[1] != n_dim:
         raise ValueError(
@@ -215,6 +215,8 @@ def _validate(n_dim, init_positions, draws, tune, target_accept, max_treedepth, 
             raise ValueError(f"{name}={value!r}; expected a non-negative integer")
     if not 0.0 < target_accept < 1.0:
         raise ValueError(f"target_accept={target_accept!r}; expected a value in (0, 1)")
+    if cores is not None and (not isinstance(cores, int | np.integer) or cores < 1):
+        raise ValueError(f"cores={cores!r}; expected a positive integer or None (all cores)")
     if int(max_treedepth) != max_treedepth or max_treedepth < 1:
         raise ValueError(f"max_treedepth={max_treedepth!r}; expected a positive integer")
     if metric not in ("diag", "dense"):
@@ -345,7 +347,7 @@ def run_chains(
     if steps is not None:
         fn_only = check_cfunc(logp_only_cfunc, LOGP_SIGNATURE, "logp_only_cfunc")
     init, idx = _validate(n_dim, init_positions, draws, tune, target_accept, max_treedepth,
-                          metric, adaptation, idx, steps)  # fmt: skip
+                          metric, adaptation, idx, steps, cores)  # fmt: skip
     names = _stat_names(idx, steps)
     draws, tune, max_treedepth = int(draws), int(tune), int(max_treedepth)
     dense = metric == "dense"

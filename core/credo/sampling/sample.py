@@ -35,14 +35,18 @@ __all__ = ["sample", "initial_points", "draws_to_posterior"]
 _INITS = ("jitter+adapt_diag", "adapt_diag", "jitter+adapt_full", "adapt_full")
 
 
-def _check_args(draws, tune, chains, target_accept, init) -> None:
-    for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
+def _check_args(draws, tune, chains, cores, target_accept, init, idata_kwargs) -> None:
+    counts = [("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)]
+    for name, value, low in counts + ([] if cores is None else [("cores", cores, 1)]):
         if not isinstance(value, int | np.integer) or value < low:
             raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
     if not 0.0 < target_accept < 1.0:
         raise ValueError(f"target_accept must lie in (0, 1), got {target_accept!r}")
     if init not in _INITS:
         raise ValueError(f"init must be one of {_INITS}, got {init!r}")
+    unknown = set(idata_kwargs or {}) - {"log_likelihood"}
+    if unknown:
+        raise ValueError(f"idata_kwargs has unknown keys {sorted(unknown)}; expected 'log_likelihood'")
 
 
 def initial_points(model: Model, compiled, chains: int, seed, jitter: bool) -> np.ndarray:
@@ -195,7 +199,8 @@ def sample(
     step.
     """
     model = modelcontext(model)
-    _check_args(draws, tune, chains, target_accept, init)
+    _check_args(draws, tune, chains, cores, target_accept, init, idata_kwargs)
+    init_seq, chain_seq = seed_sequence(random_seed).spawn(2)
     if not model.free_rvs:
         raise SamplingError("the model has no free variables to sample")
     # invalid steps and an invalid start are reported before paying for the compilation
@@ -214,7 +219,6 @@ def sample(
         compile_chain_loop_calls(dense)
     compiled = compile_logp_dlogp(model)
     logp_only = None if steps.plan is None else compiled.logp_cfunc
-    init_seq, chain_seq = seed_sequence(random_seed).spawn(2)
     x_init = initial_points(model, compiled, chains, init_seq, jitter=init.startswith("jitter"))
     point_fn = compile_point_fn(model, var_names)
     if compiling:

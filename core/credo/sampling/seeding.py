@@ -17,6 +17,8 @@ def seed_sequence(random_seed) -> np.random.SeedSequence:
     ------
     TypeError
         If ``random_seed`` is neither an int, a SeedSequence nor None.
+    ValueError
+        If ``random_seed`` is a negative int.
     """
     if isinstance(random_seed, np.random.SeedSequence):
         return np.random.SeedSequence(random_seed.entropy, spawn_key=random_seed.spawn_key)
@@ -26,4 +28,6 @@ def seed_sequence(random_seed) -> np.random.SeedSequence:
         raise TypeError(
             f"random_seed must be an int, a numpy.random.SeedSequence or None, got {random_seed!r}"
         )
+    if random_seed is not None and random_seed < 0:
+        raise ValueError(f"random_seed={random_seed!r}; expected a non-negative integer")
     return np.random.SeedSequence(random_seed)
