@@ -136,6 +136,10 @@ from credo.numba_inline import install as _install_inline_patch  # noqa: E402
 
 _install_inline_patch()
 
+from credo.numba_liveness import install as _install_liveness_patch  # noqa: E402
+
+_install_liveness_patch()
+
 from credo.numba_gc import install as _install_gc_listener  # noqa: E402
 
 _install_gc_listener()

@@ -27,7 +27,7 @@ import inspect
 from numba.core import ir
 from numba.core.inline_closurecall import InlineWorker
 
-__all__ = ["NUMBA_INLINE_FUNCTION", "install", "inline_patch_status"]
+__all__ = ["NUMBA_INLINE_FUNCTION", "install", "inline_patch_status", "source_digest"]
 
 NUMBA_INLINE_FUNCTION = InlineWorker.inline_function  # Numba's own, which `install` replaces
 
@@ -57,7 +57,9 @@ def _inline_function(self, caller_ir, block, i, function, arg_typs=None):
 _inline_function.__doc__ = InlineWorker.inline_function.__doc__
 
 
-def _digest(func) -> str:
+def source_digest(func) -> str:
+    """First 12 hex digits of the SHA-256 of ``func``'s source: which version of a Numba function a
+    patch finds in place."""
     try:
         source = inspect.getsource(func)
     except (OSError, TypeError):
@@ -77,7 +79,7 @@ def install() -> bool:
     current = InlineWorker.inline_function
     if current is _inline_function:
         return True
-    found = _digest(current)
+    found = source_digest(current)
     if found != _EXPECTED:
         _status = f"not installed: this Numba's InlineWorker.inline_function ({found}) is not {_EXPECTED}"
         return False

@@ -1,13 +1,17 @@
-"""Numba's inliner with shared callee scopes (`credo.numba_inline`) makes the same machine code."""
+"""credo's patches of Numba's compiler change its speed, not its output: the inliner with shared
+callee scopes (`credo.numba_inline`) makes the same machine code, and the live-variable analysis on
+bit sets (`credo.numba_liveness`) the same maps."""
 
 import re
 
 import numba as nb
 import numpy as np
 import pytest
+from numba.core import analysis, ir_utils
 from numba.core.inline_closurecall import InlineWorker
 
 import credo.numba_inline as ni
+import credo.numba_liveness as nl
 from credo.sampling.nuts import nuts_step
 from credo.sampling.targets import normal
 
@@ -76,15 +80,22 @@ def test_installed_on_import_and_idempotent():
     assert InlineWorker.inline_function is ni._inline_function
 
 
-def test_other_numba_versions_keep_their_inliner(monkeypatch):
-    def changed(self, caller_ir, block, i, function, arg_typs=None):
+@pytest.mark.parametrize(
+    "owner, name, patch, status",
+    [
+        (InlineWorker, "inline_function", ni, ni.inline_patch_status),
+        (analysis, "compute_live_map", nl, nl.liveness_patch_status),
+    ],
+)
+def test_other_numba_versions_keep_their_own(monkeypatch, owner, name, patch, status):
+    def changed(*args):
         return None
 
-    monkeypatch.setattr(InlineWorker, "inline_function", changed)
-    monkeypatch.setattr(ni, "_status", "not installed")
-    assert not ni.install()
-    assert InlineWorker.inline_function is changed
-    assert "is not" in ni.inline_patch_status()
+    monkeypatch.setattr(owner, name, changed)
+    monkeypatch.setattr(patch, "_status", "not installed")
+    assert not patch.install()
+    assert getattr(owner, name) is changed
+    assert "is not" in status()
 
 
 def test_nested_inlining_gives_the_same_code_and_result(monkeypatch):
@@ -99,10 +110,63 @@ def test_nested_inlining_gives_the_same_code_and_result(monkeypatch):
     assert _instructions(variant) != compiled["credo"][0]
 
 
+def _nuts_step_args():
+    fn = normal(np.zeros(3), np.ones(3))
+    return (np.zeros(3), 0.0, np.zeros(3), fn, 0.1, np.ones(3), np.ones(3), np.random.default_rng(0),
+            np.arange(3))  # fmt: skip
+
+
 @pytest.mark.slow
 def test_the_nuts_transition_compiles_to_the_same_code(monkeypatch):
-    fn = normal(np.zeros(3), np.ones(3))
-    args = (np.zeros(3), 0.0, np.zeros(3), fn, 0.1, np.ones(3), np.ones(3), np.random.default_rng(0),
-            np.arange(3))  # fmt: skip
-    compiled = _compile_both_ways(monkeypatch, nuts_step.py_func, args)
+    compiled = _compile_both_ways(monkeypatch, nuts_step.py_func, _nuts_step_args())
     assert compiled["credo"][0] == compiled["numba"][0]
+
+
+def _branchy(x, n):
+    total = 0.0
+    for i in range(n):
+        if x[i % x.shape[0]] > 0.5:
+            total += x[i % x.shape[0]]
+            continue
+        j = 0
+        while j < i and total < 100.0:
+            total -= 0.5 * j
+            j += 1
+        if total < -50.0:
+            break
+    return total
+
+
+def _live_maps_compared(monkeypatch, py_func, args):
+    """Compile ``py_func`` for ``args`` afresh with both live-variable analyses run on every call,
+    asserting equal maps; the number of blocks of each call."""
+    calls = []
+
+    def both(cfg, blocks, var_use_map, var_def_map):
+        expected = nl.NUMBA_COMPUTE_LIVE_MAP(cfg, blocks, var_use_map, var_def_map)
+        assert nl.compute_live_map(cfg, blocks, var_use_map, var_def_map) == expected
+        calls.append(len(blocks))
+        return expected
+
+    monkeypatch.setattr(analysis, "compute_live_map", both)
+    monkeypatch.setattr(ir_utils, "compute_live_map", both)
+    nb.njit(py_func)(*args)
+    return calls
+
+
+def test_live_maps_installed_on_import_and_idempotent():
+    assert nl.liveness_patch_status() == "installed"
+    assert analysis.compute_live_map is nl.compute_live_map
+    assert ir_utils.compute_live_map is nl.compute_live_map
+    assert nl.install()
+
+
+def test_loops_and_branches_give_numbas_live_maps(monkeypatch):
+    calls = _live_maps_compared(monkeypatch, _branchy, (np.linspace(0.0, 1.0, 5), 40))
+    assert len(calls) > 5 and max(calls) > 10
+
+
+@pytest.mark.slow
+def test_the_nuts_transition_gives_numbas_live_maps(monkeypatch):
+    calls = _live_maps_compared(monkeypatch, nuts_step.py_func, _nuts_step_args())
+    assert len(calls) > 50 and max(calls) > 100
