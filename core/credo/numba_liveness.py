@@ -77,7 +77,8 @@ def compute_live_map(cfg, blocks, var_use_map, var_def_map):
             old = reach.get(s, 0)
             if old | x != old:
                 reach[s] = old | x
-                work.append(s)
+                if s in defined:  # as in Numba, only blocks of ``var_def_map`` pass theirs on
+                    work.append(s)
 
     live = {b: use[b] for b in blocks}
     work = list(live)
