@@ -12,7 +12,7 @@ import numpy as np
 from pytensor.compile.sharedvalue import SharedVariable
 
 import credo
-from credo.model.core import Model
+from credo.model.core import PYTHON_MODE, Model
 
 if TYPE_CHECKING:
     from arviz import InferenceData
@@ -37,7 +37,7 @@ def library_versions() -> str:
 def _value(var) -> np.ndarray:
     if isinstance(var, SharedVariable):
         return np.asarray(var.get_value())
-    return np.asarray(var.eval(mode="FAST_COMPILE"))
+    return np.asarray(var.eval(mode=PYTHON_MODE))
 
 
 def observed_data(model: Model) -> dict[str, np.ndarray]:
@@ -45,7 +45,7 @@ def observed_data(model: Model) -> dict[str, np.ndarray]:
     out = {}
     for o in model.observed_rvs:
         if o.imputed is not None:
-            data = np.asarray(o.data.owner.inputs[0].eval(mode="FAST_COMPILE"), dtype=float)
+            data = np.asarray(o.data.owner.inputs[0].eval(mode=PYTHON_MODE), dtype=float)
             idx = o.data.owner.inputs[2:]
             mask = tuple(np.asarray(i.data) for i in idx)
             data[mask] = np.nan

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
+from pytensor.compile.mode import Mode
 from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.replace import graph_replace
 from pytensor.graph.traversal import ancestors
@@ -25,7 +26,13 @@ from credo.distributions.base import UNSET, CheckParameterValue, DistInfo, dist_
 from credo.distributions.transforms import Transform
 from credo.exceptions import DataError, ParameterValueError, SamplingError, ShapeError
 
-__all__ = ["Model", "modelcontext", "Deterministic", "Potential", "FreeRV"]
+__all__ = ["Model", "modelcontext", "Deterministic", "Potential", "FreeRV", "PYTHON_MODE"]
+
+# PyTensor mode of the small functions credo evaluates in Python (initial points, shapes, data,
+# forward draws): FAST_COMPILE's rewrites and Python thunks, but the Python linker, since
+# FAST_COMPILE's VM linker imports PyTensor's C VM, which on an empty compile directory first builds
+# it with the C compiler (~1 s of a first `cr.sample`)
+PYTHON_MODE = Mode(linker="py", optimizer="fast_compile")
 
 _context = threading.local()
 
@@ -300,7 +307,7 @@ class Model:
         if all(d is not None for d in static):
             return tuple(int(d) for d in static)
         try:
-            return tuple(int(d) for d in rv.shape.eval(mode="FAST_COMPILE"))
+            return tuple(int(d) for d in rv.shape.eval(mode=PYTHON_MODE))
         except Exception as err:  # symbolic sizes that depend on other random variables
             raise ShapeError(
                 f"cannot determine the shape of free variable {name!r}: give shape= or dims="
@@ -472,7 +479,7 @@ class Model:
         if not outputs:
             return {}
         outputs = graph_replace(outputs, sp_map, strict=False)
-        fn = pytensor.function([], outputs, mode="FAST_COMPILE", on_unused_input="ignore")
+        fn = pytensor.function([], outputs, mode=PYTHON_MODE, on_unused_input="ignore")
         values = [np.asarray(v, dtype=f.value.dtype) for v, f in zip(fn(), self.free_rvs)]
         if jitter:
             rng = np.random.default_rng(random_seed)
@@ -490,7 +497,7 @@ class Model:
         point = self.initial_point() if point is None else point
         terms = self.logp_terms(jacobian=True, checks="switch")
         fn = pytensor.function(
-            self.value_vars, list(terms.values()), mode="FAST_COMPILE", on_unused_input="ignore"
+            self.value_vars, list(terms.values()), mode=PYTHON_MODE, on_unused_input="ignore"
         )
         values = fn(*[point[v.name] for v in self.value_vars])
         return {k: float(v) for k, v in zip(terms, values)}
@@ -518,7 +525,7 @@ class Model:
             reason = "value outside the support of its distribution"
             try:
                 pytensor.function(
-                    self.value_vars, raising[name], mode="FAST_COMPILE", on_unused_input="ignore"
+                    self.value_vars, raising[name], mode=PYTHON_MODE, on_unused_input="ignore"
                 )(*[point[v.name] for v in self.value_vars])
             except ParameterValueError as err:
                 reason = f"ParameterValueError: {err}"

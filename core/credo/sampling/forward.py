@@ -15,7 +15,7 @@ from pytensor.graph.traversal import ancestors
 from pytensor.tensor.random.op import RandomVariable
 
 from credo.inference_data import base_attrs, to_inference_data
-from credo.model.core import Model, modelcontext, replace_parameter_checks
+from credo.model.core import PYTHON_MODE, Model, modelcontext, replace_parameter_checks
 from credo.sampling.seeding import seed_sequence
 
 __all__ = [
@@ -56,7 +56,7 @@ def compile_forward(inputs: list, outputs: list, random_seed=None):
         if node.inputs[0] in new_rngs:
             updates[node.inputs[0]] = node.outputs[0]
     return pytensor.function(
-        inputs, outputs, updates=updates, mode="FAST_COMPILE", on_unused_input="ignore"
+        inputs, outputs, updates=updates, mode=PYTHON_MODE, on_unused_input="ignore"
     )
 
 
@@ -228,7 +228,7 @@ def compute_log_likelihood(
     graphs = replace_parameter_checks(graph_replace(graphs, {**reps, **imputed}, strict=False))
     shapes = graph_replace([observed[n].rv.shape for n in names], reps, strict=False)
     outputs = [pt.broadcast_to(g, s) for g, s in zip(graphs, shapes)]
-    fn = pytensor.function(inputs, outputs, mode="FAST_COMPILE", on_unused_input="ignore")
+    fn = pytensor.function(inputs, outputs, mode=PYTHON_MODE, on_unused_input="ignore")
     values = _loop_over_draws(fn, model, post, names)
     new = to_inference_data(model, log_likelihood=values, include_data=False)
     if extend_inferencedata:
