@@ -1,5 +1,8 @@
 """Model graph: registration, shapes, initial points, errors and the compiled log-density."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -53,6 +56,35 @@ def test_initial_point_is_support_point(eight_schools):
     jittered = eight_schools.initial_point(random_seed=1, jitter=1.0)
     assert 0 < abs(jittered["mu"]) <= 1.0
 
+
+
+# what `cr.sample` evaluates before it starts compiling, and what its result and forward draws
+# evaluate after: none of it may import PyTensor's C VM, which an empty compile directory first
+# builds with the C compiler (~1 s, once; `credo.model.core.PYTHON_MODE`)
+_NO_C_VM = """
+import sys
+import numpy as np
+import credo as cr
+from credo.inference_data import constant_data, observed_data
+with cr.Model() as model:
+    mu = cr.Normal("mu", 0.0, 1.0)
+    sigma = cr.HalfNormal("sigma", 1.0)
+    x = cr.Data("x", np.arange(3.0))
+    cr.Normal("y", mu + x, sigma, observed=np.array([0.1, 1.2, 1.9]))
+point = model.initial_point(random_seed=1, jitter=1.0)
+model.check_start_vals(point)
+data = observed_data(model), constant_data(model)
+prior = cr.sample_prior_predictive(draws=5, model=model, random_seed=1)
+print("pytensor.link.c.cvm" in sys.modules, float(point["mu"]), float(prior.prior_predictive["y"].sum()))
+"""
+
+
+def test_small_functions_do_not_build_the_c_vm():
+    out = subprocess.run([sys.executable, "-c", _NO_C_VM], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    imported, mu, y_sum = out.stdout.split()
+    assert imported == "False"
+    assert np.isfinite(float(mu)) and np.isfinite(float(y_sum))
 
 def test_compiled_logp_matches_scipy_and_gradient_matches_fd(eight_schools):
     compiled = cr.compile_logp_dlogp(eight_schools)
