@@ -1,7 +1,7 @@
 """The NUTS kernels compiled in a child process while the parent compiles the model.
 
 On an empty Numba cache (no ``make install``, `credo.sampling.precompile`) the NUTS chain loop takes
-~17 s to compile, longer than most models. `cr.sample` calls `start_background_compile` before it
+~10-12 s to compile, longer than most models. `cr.sample` calls `start_background_compile` before it
 compiles the model: a child process (``python -c``, this copy of credo, the parent's environment and
 so its ``NUMBA_CACHE_DIR``) runs one NUTS iteration on a toy target, which compiles the chain loop
 into the disk cache on the other core. Meanwhile the parent compiles the functions that the chain
@@ -36,7 +36,7 @@ __all__ = [
 BACKGROUND_COMPILE_ENV = "CREDO_BACKGROUND_COMPILE"
 # what `cr.sample` prints (with its progress bar on) while a child compiles
 COMPILING_MESSAGE = (
-    "credo: compiling the NUTS sampler into Numba's disk cache, once per installation (~20 s, beside "
+    "credo: compiling the NUTS sampler into Numba's disk cache, once per installation (~15 s, beside "
     "the model); `python -m credo.sampling.precompile` does it ahead of time"
 )
 _child: subprocess.Popen | None = None
@@ -77,7 +77,7 @@ def compile_chain_loop_calls(dense: bool = False) -> None:
 
     Run before the model compiles, they are in Numba's disk cache by the time the child's
     compilation of the chain loop reaches them (~5 s in), and the child loads them instead of
-    compiling them (~3 s of its ~17). Calls whose types differ from the chain loop's (a literal
+    compiling them (~3 s of its ~13-15). Calls whose types differ from the chain loop's (a literal
     argument, say) are only compiled twice, as before.
 
     Parameters
