@@ -123,14 +123,14 @@ def fresh_process() -> None:
         t0 = time.perf_counter()
         import numpy as np
         from credo.sampling import run_chains
-        from credo.sampling.chain import run_chunk
+        from credo.sampling.chain import RUN_CHUNK
         from credo.sampling.targets import normal
         t1 = time.perf_counter()
         fn = normal(np.zeros(5), np.ones(5))
         t2 = time.perf_counter()
         run_chains(fn, 5, np.zeros((1, 5)), draws=1, tune=0, seed=0, progressbar=False)
         t3 = time.perf_counter()
-        print(t1 - t0, t2 - t1, t3 - t2, sum(run_chunk.stats.cache_misses.values()))
+        print(t1 - t0, t2 - t1, t3 - t2, sum(RUN_CHUNK["nutpie"].stats.cache_misses.values()))
         """
     )
     subprocess.run([sys.executable, "-c", script], check=True, capture_output=True)  # warm up

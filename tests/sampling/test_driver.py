@@ -13,7 +13,7 @@ import pytest
 from credo.exceptions import SamplingError
 from credo.sampling import LOGP_GRAD_SIGNATURE, run_chains
 from credo.sampling.adapt.warmup import warmup_init
-from credo.sampling.chain import STAT_NAMES, run_chunk
+from credo.sampling.chain import RUN_CHUNK, STAT_NAMES
 from credo.sampling.logp import eval_logp_grad
 from credo.sampling.targets import half_normal_untransformed, mvnormal, normal
 
@@ -174,7 +174,7 @@ def test_bad_inputs_are_named(std_normal_10):
 
 
 def _chunk_args(fn, scheme, tune):
-    """The arguments of `run_chunk` before ``max_seconds``: a chain of a 10-d model at 0."""
+    """The arguments of ``RUN_CHUNK[scheme]`` before ``max_seconds``: a chain of a 10-d model at 0."""
     x = np.zeros(10)
     lp, g = eval_logp_grad(fn, x)
     idx, rng = np.arange(10), np.random.default_rng(0)
@@ -188,7 +188,7 @@ def test_chunks_release_the_gil(std_normal_10):
     n = 100_000
     out, stats = np.empty((n, 10)), np.zeros((n, len(STAT_NAMES)))
     worker = threading.Thread(
-        target=run_chunk, args=(*_chunk_args(std_normal_10, "stan", 0), np.inf, out, stats)
+        target=RUN_CHUNK["stan"], args=(*_chunk_args(std_normal_10, "stan", 0), np.inf, out, stats)
     )
     worker.start()
     spins = 0  # counted only between the first and the last draw, i.e. inside the chunk
@@ -204,6 +204,7 @@ def test_chunk_returns_at_its_time_budget(std_normal_10):
     # the clock, not a number of iterations, bounds a chunk: with no time at all it still finishes
     # the iteration under way, with no limit it runs them all
     args = _chunk_args(std_normal_10, "nutpie", 50)
+    run_chunk = RUN_CHUNK["nutpie"]
     out, stats = np.zeros((50, 10)), np.zeros((50, len(STAT_NAMES)))
     assert run_chunk(*args, 0.0, out, stats)[-1] == 1
     assert np.all(out[1:] == 0.0) and np.all(stats[1:] == 0.0)
@@ -221,7 +222,7 @@ def test_chunk_hands_back_the_warmup_arrays_it_was_given(std_normal_10, scheme):
     warmup, inv_mass = args[9], args[6]
     before = {a.ctypes.data for a in _arrays(warmup)}
     stats = np.zeros((300, len(STAT_NAMES)))
-    state = run_chunk(*args, np.inf, np.empty((0, 10)), stats)
+    state = RUN_CHUNK[scheme](*args, np.inf, np.empty((0, 10)), stats)
     after = state[6]
     assert {a.ctypes.data for a in _arrays(after)} == before
     for a in _arrays(after):
@@ -238,7 +239,7 @@ def _arrays(warmup):
 
 
 def test_kernels_load_from_cache_in_a_new_process(std_normal_10):
-    # this process compiled (or loaded) run_chunk for the diagonal metric; a new process with
+    # this process compiled (or loaded) the default chain loop for the diagonal metric; a new process with
     # another model must load it from Numba's cache instead of compiling
     run_chains(std_normal_10, 10, _init(1, 10), draws=5, tune=5, seed=0, progressbar=False)
     script = textwrap.dedent(
@@ -246,7 +247,8 @@ def test_kernels_load_from_cache_in_a_new_process(std_normal_10):
         import time
         import numpy as np
         from credo.sampling import run_chains
-        from credo.sampling.chain import run_chunk
+        from credo.sampling.chain import RUN_CHUNK
+        run_chunk = RUN_CHUNK["nutpie"]
         from credo.sampling.targets import normal
         fn = normal(np.ones(3), np.full(3, 2.0))
         t0 = time.perf_counter()
@@ -260,4 +262,4 @@ def test_kernels_load_from_cache_in_a_new_process(std_normal_10):
     misses, hits, seconds = out.stdout.split()
     assert (int(misses), int(hits)) == (0, 1), out.stdout
     assert float(seconds) < 5.0
-    assert len(run_chunk.signatures) >= 1
+    assert len(RUN_CHUNK["nutpie"].signatures) >= 1

@@ -1,14 +1,15 @@
 """The NUTS kernels compiled in a child process while the parent compiles the model.
 
-On an empty Numba cache (no ``make install``, `credo.sampling.precompile`) the NUTS chain loop takes
-~10-12 s to compile, longer than most models. `cr.sample` calls `start_background_compile` before it
-compiles the model: a child process (``python -c``, this copy of credo, the parent's environment and
-so its ``NUMBA_CACHE_DIR``) runs one NUTS iteration on a toy target, which compiles the chain loop
-into the disk cache on the other core. Meanwhile the parent compiles the functions that the chain
-loop calls rather than inlines (`compile_chain_loop_calls`), which the child then loads from the
-cache, and the model; `wait_for_background_compile` then lets it load the chain loop from the cache
-instead of compiling it. If the child fails, the parent compiles it as before; a
-parent that stops before waiting (an error in the model) leaves the child to finish filling the cache.
+On an empty Numba cache (no ``make install``, `credo.sampling.precompile`) the NUTS chain loop of a
+warm-up scheme takes ~8-10 s to compile, longer than most models. `cr.sample` calls
+`start_background_compile` before it compiles the model: a child process (``python -c``, this copy
+of credo, the parent's environment and so its ``NUMBA_CACHE_DIR``) runs one NUTS iteration on a toy
+target, which compiles the chain loop into the disk cache on the other core. Meanwhile the parent
+compiles the functions that the chain loop calls rather than inlines (`compile_chain_loop_calls`),
+which the child then loads from the cache, and the model; `wait_for_background_compile` then lets it
+load the chain loop from the cache instead of compiling it. If the child fails, the parent compiles
+it as before; a parent that stops before waiting (an error in the model) leaves the child to finish
+filling the cache.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ __all__ = [
 BACKGROUND_COMPILE_ENV = "CREDO_BACKGROUND_COMPILE"
 # what `cr.sample` prints (with its progress bar on) while a child compiles
 COMPILING_MESSAGE = (
-    "credo: compiling the NUTS sampler into Numba's disk cache, once per installation (~15 s, beside "
+    "credo: compiling the NUTS sampler into Numba's disk cache, once per installation (~10-15 s, beside "
     "the model); `python -m credo.sampling.precompile` does it ahead of time"
 )
 _child: subprocess.Popen | None = None
@@ -49,39 +50,49 @@ def _toy_target():
     return normal(np.zeros(2), np.ones(2))
 
 
-def compile_nuts_kernel(dense: bool = False) -> None:
-    """Compile and cache the chain loop of a NUTS run: one warm-up iteration and one draw of
-    `credo.sampling.run_chains` on a 2-d standard normal, the code path (and so the Numba
-    specialisation) of `cr.sample` on a model of continuous variables.
+def compile_nuts_kernel(scheme: str = "nutpie", dense: bool = False) -> None:
+    """Compile and cache the chain loop of warm-up scheme ``scheme`` (`credo.sampling.chain.RUN_CHUNK`):
+    one NUTS draw on a 2-d standard normal, with the argument types (and so the Numba
+    specialisation) that `credo.sampling.run_chains` passes on a model of continuous variables.
 
-    With a diagonal metric it runs PyMC's warm-up, which has no step-size search (every diagonal
-    scheme shares the one chain loop): the parent compiles that search, with the other calls of the
-    chain loop, in `compile_chain_loop_calls`.
+    The warm-up state comes from PyMC's initialisation, which has no step-size search, with no
+    warm-up iterations: every scheme's state has the same types, and the parent compiles that
+    search, with the chain loop's other calls, in `compile_chain_loop_calls`. A dense metric
+    (Stan's scheme only) needs Stan's initialisation, search included.
 
     Parameters
     ----------
+    scheme : {"nutpie", "stan", "pymc", "hybrid"}
     dense : bool
         Dense rather than diagonal metric.
     """
-    from credo.sampling.driver import run_chains
+    from credo.sampling.adapt.warmup import warmup_init
+    from credo.sampling.chain import RUN_CHUNK, STAT_NAMES
+    from credo.sampling.logp import LOGP_GRAD_SIGNATURE, check_cfunc, eval_logp_grad
 
-    run_chains(_toy_target(), 2, np.ones((1, 2)), draws=1, tune=1, seed=0, cores=1, progressbar=False,
-               metric="dense" if dense else "diag", adaptation=None if dense else "pymc")  # fmt: skip
+    fn, x, idx = check_cfunc(_toy_target(), LOGP_GRAD_SIGNATURE), np.ones(2), np.arange(2)
+    logp, grad = eval_logp_grad(fn, x)
+    rng = np.random.default_rng(0)
+    state, step_size, inv_mass, chol, _ = warmup_init("stan" if dense else "pymc", 0, 0.8, dense, x, logp,
+                                                      grad, fn, idx, rng)  # fmt: skip
+    RUN_CHUNK[scheme](fn, idx, x, logp, grad, step_size, inv_mass, chol, rng, state, 0, 10, 1000.0, np.inf,
+                      np.empty((1, 2)), np.zeros((1, len(STAT_NAMES))))  # fmt: skip
 
 
-def compile_chain_loop_calls(dense: bool = False) -> None:
-    """Compile, with the chain loop's argument types, the functions of the warm-up, the momentum
-    draw, the scratch arrays and the clock that `credo.sampling.chain.run_chunk` calls rather than
-    inlines, and the warm-up's initialisation with its step-size search (`warmup_init` of the
-    default scheme).
+def compile_chain_loop_calls(scheme: str = "nutpie", dense: bool = False) -> None:
+    """Compile, with the chain loop's argument types, the functions of warm-up scheme ``scheme``,
+    the momentum draw, the scratch arrays and the clock that its chain loop
+    (`credo.sampling.chain.RUN_CHUNK`) calls rather than inlines, and the scheme's initialisation
+    (`warmup_init`, with its step-size search).
 
     Run before the model compiles, they are in Numba's disk cache by the time the child's
-    compilation of the chain loop reaches them (~5 s in), and the child loads them instead of
-    compiling them (~3 s of its ~13-15). Calls whose types differ from the chain loop's (a literal
+    compilation of the chain loop reaches them (~3 s in), and the child loads them instead of
+    compiling them (~2 s of its ~10). Calls whose types differ from the chain loop's (a literal
     argument, say) are only compiled twice, as before.
 
     Parameters
     ----------
+    scheme : {"nutpie", "stan", "pymc", "hybrid"}
     dense : bool
         Dense rather than diagonal metric.
     """
@@ -92,7 +103,7 @@ def compile_chain_loop_calls(dense: bool = False) -> None:
         variance_inv_mass,
     )
     from credo.sampling.adapt.pymc import PymcWindows, pymc_windows_update
-    from credo.sampling.adapt.warmup import default_scheme, warmup_init
+    from credo.sampling.adapt.warmup import warmup_init
     from credo.sampling.clock import now
     from credo.sampling.hamiltonian import draw_momentum
     from credo.sampling.logp import eval_logp_grad
@@ -102,34 +113,38 @@ def compile_chain_loop_calls(dense: bool = False) -> None:
     fn, x = _toy_target(), np.ones(m)
     logp, grad = eval_logp_grad(fn, x)
     rng = np.random.default_rng(0)
-    _, _, inv_mass, chol, _ = warmup_init(default_scheme(dense), 1, 0.8, dense, x, logp, grad, fn,
-                                          np.arange(m), rng)  # fmt: skip
+    _, _, inv_mass, chol, _ = warmup_init(scheme, 1, 0.8, dense, x, logp, grad, fn, np.arange(m), rng)
     # the estimators as `warmup_init` builds them: the Stan one holds a covariance for a dense metric
     diag = RunningVariance(np.ones(m), np.ones(m), 2)
-    stan = RunningVariance(np.ones(m), np.eye(m) if dense else np.ones(m), 2)
-    pymc_windows_update(PymcWindows(diag, diag), 0, x, inv_mass.copy())
-    stan_inv_mass(stan)
-    variance_inv_mass(diag, inv_mass.copy())
-    grad_based_inv_mass(diag, diag, inv_mass.copy())
+    if scheme == "pymc":
+        pymc_windows_update(PymcWindows(diag, diag), 0, x, inv_mass.copy())
+    elif scheme == "stan":
+        stan_inv_mass(RunningVariance(np.ones(m), np.eye(m) if dense else np.ones(m), 2))
+    else:
+        grad_based_inv_mass(diag, diag, inv_mass.copy())
+        if scheme == "hybrid":
+            variance_inv_mass(diag, inv_mass.copy())
     draw_momentum(chol, rng, np.empty(m))
     nuts_workspace(m, m, 10)
     now(np.empty(2, dtype=np.int64))
 
 
-def nuts_kernel_cached(dense: bool = False) -> bool | None:
-    """Whether Numba's disk cache holds this source's NUTS chain loop
-    (`credo.sampling.chain.run_chunk`) for a diagonal or dense metric, on this machine.
+def nuts_kernel_cached(scheme: str = "nutpie", dense: bool = False) -> bool | None:
+    """Whether Numba's disk cache holds this source's NUTS chain loop of warm-up scheme ``scheme``
+    (`credo.sampling.chain.RUN_CHUNK`) for a diagonal or dense metric, on this machine.
 
     Reads the function's cache index through Numba's ``numba.core.caching`` internals: its keys
-    are ``(argument types, codegen magic tuple, bytecode hashes)``.
+    are ``(argument types, codegen magic tuple, hashes of the bytecode and of the closure's
+    variables)``: the scheme is a closure variable.
 
     Returns
     -------
     bool or None
         None when it cannot tell: caching disabled, or an index of another layout.
     """
-    from credo.sampling.chain import run_chunk
+    from credo.sampling.chain import RUN_CHUNK
 
+    run_chunk = RUN_CHUNK[scheme]
     inv_mass = list(inspect.signature(run_chunk.py_func).parameters).index("inv_mass")
     try:
         cache = run_chunk._cache
@@ -142,8 +157,9 @@ def nuts_kernel_cached(dense: bool = False) -> bool | None:
         return None
 
 
-def start_background_compile(dense: bool = False) -> bool:
-    """Compile the NUTS kernels in a child process if Numba's disk cache lacks them.
+def start_background_compile(scheme: str = "nutpie", dense: bool = False) -> bool:
+    """Compile the NUTS chain loop of warm-up scheme ``scheme`` in a child process if Numba's disk
+    cache lacks it.
 
     Nothing is started when the kernels are cached or that cannot be told (`nuts_kernel_cached`),
     when a child is already running, on a machine with one core, when the interpreter cannot be
@@ -151,6 +167,7 @@ def start_background_compile(dense: bool = False) -> bool:
 
     Parameters
     ----------
+    scheme : {"nutpie", "stan", "pymc", "hybrid"}
     dense : bool
         Dense rather than diagonal metric.
 
@@ -164,12 +181,12 @@ def start_background_compile(dense: bool = False) -> bool:
         return False
     with _child_lock:
         if _child is None:
-            if nuts_kernel_cached(dense) is not False:
+            if nuts_kernel_cached(scheme, dense) is not False:
                 return False
             env = dict(os.environ, **{BACKGROUND_COMPILE_ENV: "0"})
             # this copy of credo, also where it is a checkout put on sys.path rather than installed
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CREDO_ROOT.parent), env.get("PYTHONPATH")]))
-            code = f"from {__name__} import compile_nuts_kernel; compile_nuts_kernel(dense={dense})"
+            code = f"from {__name__} import compile_nuts_kernel; compile_nuts_kernel({scheme!r}, {dense})"
             try:
                 _child = subprocess.Popen([sys.executable, "-c", code], env=env, stdin=subprocess.DEVNULL,
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip

@@ -3,10 +3,10 @@
 Each iteration also records the clock at its start and its duration (``perf_counter_start``,
 ``perf_counter_diff``, seconds), as PyMC does.
 
-The driver calls `run_chunk` repeatedly, each call returning after ``max_seconds`` at most (plus the
-iteration under way), so that Python can refresh the progress bar and notice a KeyboardInterrupt
-between chunks; inside a chunk no Python runs and the GIL is released, so chains advance in
-parallel on threads. The clock bounds a chunk rather than a number of iterations, whose cost
+The driver calls a chain loop of `RUN_CHUNK` repeatedly, each call returning after ``max_seconds``
+at most (plus the iteration under way), so that Python can refresh the progress bar and notice a
+KeyboardInterrupt between chunks; inside a chunk no Python runs and the GIL is released, so chains
+advance in parallel on threads. The clock bounds a chunk rather than a number of iterations, whose cost
 changes a thousandfold with the tree depth: a short run takes one call per phase.
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from credo.sampling.adapt.warmup import warmup_max_depth, warmup_owners, warmup_update, warmup_views
+from credo.sampling.adapt.warmup import SCHEMES, warmup_max_depth, warmup_owners, warmup_update, warmup_views
 from credo.sampling.clock import now
 from credo.sampling.compound import step_sweep
 from credo.sampling.hamiltonian import keep_alive, owner_of, unowned
@@ -27,9 +27,11 @@ __all__ = [
     "STAT_NAMES",
     "STEP_STAT_NAMES",
     "STAT_DTYPES",
+    "RUN_CHUNK",
+    "RUN_COMPOUND_CHUNK",
+    "chunk_loop",
+    "compound_chunk_loop",
     "nuts_iteration",
-    "run_chunk",
-    "run_compound_chunk",
 ]
 
 NUTS_STAT_NAMES = (
@@ -49,7 +51,7 @@ NUTS_STAT_NAMES = (
 )
 # every iteration, whatever the steps: PyMC's names for the clock at its start and its duration
 TIMING_STAT_NAMES = ("perf_counter_start", "perf_counter_diff")
-# the columns `run_chunk` writes
+# the columns `chunk_loop` writes
 STAT_NAMES = NUTS_STAT_NAMES + TIMING_STAT_NAMES
 # after STAT_NAMES in a compound run: the Metropolis and slice blocks (`credo.sampling.compound`)
 STEP_STAT_NAMES = ("accept", "accepted", "slice_evals")
@@ -68,14 +70,14 @@ STAT_DTYPES = {
 # inlined into the chunk loops: as a call, passing the arrays in and out costs two atomic reference
 # count updates each
 @nb.njit(cache=True, nogil=True, inline="always")
-def nuts_iteration(work, logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_chol, rng,
-                   warmup, it, max_depth, max_energy_error, row):  # fmt: skip
+def nuts_iteration(scheme, work, logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_chol,
+                   rng, warmup, it, max_depth, max_energy_error, row):  # fmt: skip
     """One NUTS transition at iteration ``it`` (`credo.sampling.nuts.nuts_transition` on the scratch
-    ``work``, updating ``position`` and ``grad`` in place), its statistics, and warm-up adaptation if
-    ``it`` is a warm-up iteration (``it < warmup.tune``).
+    ``work``, updating ``position`` and ``grad`` in place), its statistics, and warm-up adaptation by
+    scheme ``scheme`` if ``it`` is a warm-up iteration (``it < warmup.tune``).
 
     Writes the `NUTS_STAT_NAMES` columns of ``row`` (a row of the stats array). The other arguments
-    are those of `run_chunk`.
+    are those of `chunk_loop`.
 
     Returns
     -------
@@ -83,7 +85,7 @@ def nuts_iteration(work, logp_fn, idx, position, logp, grad, step_size, inv_mass
         ``(logp, step_size, inv_mass, inv_mass_chol, warmup, n_grad_evals)``.
     """
     logp, info = nuts_transition(work, position, logp, grad, logp_fn, step_size, inv_mass, inv_mass_chol,
-                                 rng, idx, warmup_max_depth(warmup, it, max_depth),
+                                 rng, idx, warmup_max_depth(scheme, warmup, it, max_depth),
                                  max_energy_error)  # fmt: skip
     n_grad = info.n_steps
     tuning = it < warmup.tune
@@ -102,7 +104,8 @@ def nuts_iteration(work, logp_fn, idx, position, logp, grad, step_size, inv_mass
     row[12] = info.index_in_trajectory
     if tuning:
         warmup, step_size, inv_mass, inv_mass_chol, extra = warmup_update(
-            warmup, it, position, logp, grad, info, step_size, inv_mass, inv_mass_chol, logp_fn, idx, rng,
+            scheme, warmup, it, position, logp, grad, info, step_size, inv_mass, inv_mass_chol, logp_fn, idx,
+            rng,
         )  # fmt: skip
         n_grad += extra
     return logp, step_size, inv_mass, inv_mass_chol, warmup, n_grad
@@ -123,17 +126,20 @@ def _record(draws_out, stats_out, k, position, start, clock):
     return end
 
 
-@nb.njit(cache=True, nogil=True)
-def run_chunk(logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_chol, rng, warmup,
-              first, max_depth, max_energy_error, max_seconds, draws_out, stats_out):  # fmt: skip
+@nb.njit(cache=True, nogil=True, inline="always")
+def chunk_loop(scheme, logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_chol, rng, warmup,
+               first, max_depth, max_energy_error, max_seconds, draws_out, stats_out):  # fmt: skip
     """Run up to ``stats_out.shape[0]`` iterations starting at iteration ``first`` (0-based, counting
     warm-up), writing positions to ``draws_out`` and `STAT_NAMES` columns to ``stats_out``; stop
     after the first iteration that ends ``max_seconds`` or more after the call began.
 
-    Iterations ``< warmup.tune`` are followed by `warmup_update`.
+    Iterations ``< warmup.tune`` are followed by `warmup_update`. Called as ``RUN_CHUNK[name](...)``
+    with the arguments after ``scheme``.
 
     Parameters
     ----------
+    scheme : int
+        Warm-up scheme, a value of `credo.sampling.adapt.warmup.SCHEMES`.
     logp_fn : cfunc of ``LOGP_GRAD_SIGNATURE``
     idx : ndarray of int64, shape (m,)
         Coordinates moved by NUTS.
@@ -176,8 +182,8 @@ def run_chunk(logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_
     k = 0
     while k < n:
         logp, step_size, inv_mass_v, chol_v, warmup_v, extra = nuts_iteration(
-            work_v, logp_fn, idx_v, position_v, logp, grad_v, step_size, inv_mass_v, chol_v, rng, warmup_v,
-            first + k, max_depth, max_energy_error, stats_v[k],
+            scheme, work_v, logp_fn, idx_v, position_v, logp, grad_v, step_size, inv_mass_v, chol_v, rng,
+            warmup_v, first + k, max_depth, max_energy_error, stats_v[k],
         )  # fmt: skip
         n_grad += extra
         start = _record(draws_v, stats_v, k, position_v, start, clock_v)
@@ -190,19 +196,21 @@ def run_chunk(logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_
             warmup_owners(warmup_v, warmup), n_grad, k)  # fmt: skip
 
 
-@nb.njit(cache=True, nogil=True)
-def run_compound_chunk(logp_fn, logp_only_fn, idx, plan, position, logp, grad, step_size, inv_mass,
-                       inv_mass_chol, rng, warmup, first, max_depth, max_energy_error, max_seconds,
-                       draws_out, stats_out):  # fmt: skip
-    """`run_chunk` for a compound sampler: each iteration is a NUTS transition of the coordinates
-    ``idx`` (skipped if there are none), then a `credo.sampling.compound.step_sweep` over the
-    coordinates of ``plan``.
+@nb.njit(cache=True, nogil=True, inline="always")
+def compound_chunk_loop(scheme, logp_fn, logp_only_fn, idx, plan, position, logp, grad, step_size,
+                        inv_mass, inv_mass_chol, rng, warmup, first, max_depth, max_energy_error,
+                        max_seconds, draws_out, stats_out):  # fmt: skip
+    """`chunk_loop` for a compound sampler (``RUN_COMPOUND_CHUNK[name](...)``): each iteration is a
+    NUTS transition of the coordinates ``idx`` (skipped if there are none), then a
+    `credo.sampling.compound.step_sweep` over the coordinates of ``plan``.
 
     After a sweep that moved, the gradient is re-evaluated at the new position, since NUTS needs the
     gradient with respect to its coordinates at the current values of the others.
 
     Parameters
     ----------
+    scheme : int
+        Warm-up scheme, a value of `credo.sampling.adapt.warmup.SCHEMES`.
     logp_fn : cfunc of ``LOGP_GRAD_SIGNATURE``
     logp_only_fn : cfunc of ``LOGP_SIGNATURE``
         The same log-density without gradient, for the sweep.
@@ -212,14 +220,14 @@ def run_compound_chunk(logp_fn, logp_only_fn, idx, plan, position, logp, grad, s
         This chain's non-NUTS block; tuned in place during warm-up.
     position, logp, grad, step_size, inv_mass, inv_mass_chol, rng, warmup, first, max_depth,
     max_energy_error, max_seconds, draws_out
-        As in `run_chunk`.
+        As in `chunk_loop`.
     stats_out : ndarray, shape (k, len(STAT_NAMES) + len(STEP_STAT_NAMES))
         The `NUTS_STAT_NAMES` columns are left unwritten when ``m == 0``, except ``lp``.
 
     Returns
     -------
     tuple
-        As `run_chunk`; ``n_grad_evals`` includes the re-evaluations after the sweeps.
+        As `chunk_loop`; ``n_grad_evals`` includes the re-evaluations after the sweeps.
     """
     n_grad = 0
     clock = np.empty(2, dtype=np.int64)
@@ -233,8 +241,8 @@ def run_compound_chunk(logp_fn, logp_only_fn, idx, plan, position, logp, grad, s
         row = stats_out[k]
         if m > 0:
             logp, step_size, inv_mass, inv_mass_chol, warmup, extra = nuts_iteration(
-                work, logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_chol, rng, warmup,
-                it, max_depth, max_energy_error, row,
+                scheme, work, logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_chol, rng,
+                warmup, it, max_depth, max_energy_error, row,
             )  # fmt: skip
             n_grad += extra
         position, logp, moved = step_sweep(plan, position, logp, logp_only_fn, rng, it, it < warmup.tune,
@@ -248,3 +256,37 @@ def run_compound_chunk(logp_fn, logp_only_fn, idx, plan, position, logp, grad, s
         if start >= deadline:
             break
     return position, logp, grad, step_size, inv_mass, inv_mass_chol, warmup, n_grad, k
+
+
+def _chain_loops(scheme: int):
+    """The compiled chain loops of warm-up scheme ``scheme``, for which it is a constant.
+
+    Numba's dead-branch pruning resolves the closure variable through the inlined calls and drops
+    the other schemes' branches of `warmup_update` before typing, so each loop compiles one scheme's
+    warm-up (~1 s sooner on an empty cache than a loop of all four, which the default scheme would
+    otherwise pay). Numba caches closures by the values of their variables: one cache entry per
+    scheme.
+    """
+
+    @nb.njit(cache=True, nogil=True)
+    def run_chunk(logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_chol, rng, warmup,
+                  first, max_depth, max_energy_error, max_seconds, draws_out, stats_out):  # fmt: skip
+        return chunk_loop(scheme, logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_chol,
+                          rng, warmup, first, max_depth, max_energy_error, max_seconds, draws_out,
+                          stats_out)  # fmt: skip
+
+    @nb.njit(cache=True, nogil=True)
+    def run_compound_chunk(logp_fn, logp_only_fn, idx, plan, position, logp, grad, step_size, inv_mass,
+                           inv_mass_chol, rng, warmup, first, max_depth, max_energy_error, max_seconds,
+                           draws_out, stats_out):  # fmt: skip
+        return compound_chunk_loop(scheme, logp_fn, logp_only_fn, idx, plan, position, logp, grad,
+                                   step_size, inv_mass, inv_mass_chol, rng, warmup, first, max_depth,
+                                   max_energy_error, max_seconds, draws_out, stats_out)  # fmt: skip
+
+    return run_chunk, run_compound_chunk
+
+
+_LOOPS = {name: _chain_loops(code) for name, code in SCHEMES.items()}
+# the entry points from Python, by warm-up scheme name: `chunk_loop` and `compound_chunk_loop`
+RUN_CHUNK = {name: loops[0] for name, loops in _LOOPS.items()}
+RUN_COMPOUND_CHUNK = {name: loops[1] for name, loops in _LOOPS.items()}

@@ -21,15 +21,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from credo.exceptions import SamplingError
-from credo.sampling.adapt.warmup import SCHEMES, default_scheme, warmup_init
+from credo.sampling.adapt.warmup import resolve_scheme, warmup_init
 from credo.sampling.chain import (
     NUTS_STAT_NAMES,
+    RUN_CHUNK,
+    RUN_COMPOUND_CHUNK,
     STAT_DTYPES,
     STAT_NAMES,
     STEP_STAT_NAMES,
     TIMING_STAT_NAMES,
-    run_chunk,
-    run_compound_chunk,
 )
 from credo.sampling.compound import StepPlan, copy_plan, plan_coordinates
 from credo.sampling.logp import LOGP_GRAD_SIGNATURE, LOGP_SIGNATURE, check_cfunc, check_initial_points
@@ -202,7 +202,7 @@ class _Schedule:
 
 
 def _validate(n_dim, init_positions, draws, tune, target_accept, max_treedepth, metric,
-              adaptation, idx, steps, cores):  # fmt: skip
+              idx, steps, cores):  # fmt: skip
     init = np.array(init_positions, dtype=np.float64, order="C")
     if init.ndim != 2 or init.shape[1] != n_dim:
         raise ValueError(
@@ -221,12 +221,6 @@ def _validate(n_dim, init_positions, draws, tune, target_accept, max_treedepth, 
         raise ValueError(f"max_treedepth={max_treedepth!r}; expected a positive integer")
     if metric not in ("diag", "dense"):
         raise ValueError(f"metric={metric!r}; expected 'diag' or 'dense'")
-    if adaptation is not None and adaptation not in SCHEMES:
-        raise ValueError(f"adaptation={adaptation!r}; expected one of {sorted(SCHEMES)}")
-    if metric == "dense" and adaptation not in (None, "stan"):
-        raise ValueError(
-            f"adaptation={adaptation!r} adapts a diagonal metric; use adaptation='stan' with metric='dense'"
-        )
     others = np.empty(0, dtype=np.int64) if steps is None else plan_coordinates(steps)
     if idx is None and steps is None:
         return init, np.arange(n_dim, dtype=np.int64)
@@ -347,12 +341,12 @@ def run_chains(
     if steps is not None:
         fn_only = check_cfunc(logp_only_cfunc, LOGP_SIGNATURE, "logp_only_cfunc")
     init, idx = _validate(n_dim, init_positions, draws, tune, target_accept, max_treedepth,
-                          metric, adaptation, idx, steps, cores)  # fmt: skip
+                          metric, idx, steps, cores)  # fmt: skip
     names = _stat_names(idx, steps)
     draws, tune, max_treedepth = int(draws), int(tune), int(max_treedepth)
     dense = metric == "dense"
-    if adaptation is None:
-        adaptation = default_scheme(dense)
+    adaptation = resolve_scheme(adaptation, dense)
+    run_chunk, run_compound_chunk = RUN_CHUNK[adaptation], RUN_COMPOUND_CHUNK[adaptation]
     n_chains = init.shape[0]
     logps, grads = check_initial_points(fn, init)
     seeds = seed_sequence(seed).spawn(n_chains)

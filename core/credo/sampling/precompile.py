@@ -9,6 +9,7 @@ model (`credo.sampling.background`).
 
 from __future__ import annotations
 
+import functools
 import time
 
 import numpy as np
@@ -19,9 +20,9 @@ __all__ = ["precompile"]
 def precompile(verbose: bool = False) -> dict[str, float]:
     """Run every sampler configuration once on tiny models, filling Numba's disk cache.
 
-    Covers NUTS with a diagonal metric under the default and Stan's warm-up (every diagonal scheme
-    shares one kernel), the dense metric, the compound NUTS + Metropolis step (Bernoulli,
-    Categorical and integer random-walk proposals) and the slice step. (SMC mutates particles with
+    Covers NUTS with a diagonal metric under each warm-up scheme (each has its own chain loop,
+    `credo.sampling.chain.RUN_CHUNK`), the dense metric, the compound NUTS + Metropolis step
+    (Bernoulli, Categorical and integer random-walk proposals) and the slice step. (SMC mutates particles with
     NumPy and a per-model closure: nothing to precompile.)
 
     Parameters
@@ -58,9 +59,12 @@ def precompile(verbose: bool = False) -> dict[str, float]:
     }
     runs = {
         "nuts, diagonal metric, nutpie warm-up": lambda: cr.sample(model=continuous, **small),
-        "nuts, diagonal metric, Stan warm-up": lambda: cr.sample(
-            model=continuous, adaptation="stan", **small
-        ),
+        **{
+            f"nuts, diagonal metric, {label} warm-up": functools.partial(
+                cr.sample, model=continuous, adaptation=scheme, **small
+            )
+            for scheme, label in (("stan", "Stan"), ("pymc", "PyMC"), ("hybrid", "hybrid"))
+        },
         "nuts, dense metric": lambda: cr.sample(model=continuous, init="jitter+adapt_full", **small),
         "nuts + metropolis": lambda: cr.sample(model=discrete, **small),
         "slice": lambda: cr.sample(model=continuous, step=cr.Slice(), **small),

@@ -18,7 +18,7 @@ from credo.exceptions import SamplingError
 from credo.inference_data import base_attrs, preload, to_inference_data
 from credo.model.compile import RavelMap, compile_logp_dlogp, compile_point_fn
 from credo.model.core import Model, modelcontext
-from credo.sampling.adapt.warmup import default_scheme
+from credo.sampling.adapt.warmup import resolve_scheme
 from credo.sampling.background import (
     COMPILING_MESSAGE,
     compile_chain_loop_calls,
@@ -208,15 +208,16 @@ def sample(
     target_accept = steps.target_accept or target_accept
     model.check_start_vals(model.initial_point())
     dense = init.endswith("full")
+    scheme = resolve_scheme(adaptation, dense)
     t0 = time.perf_counter()
     # on an empty Numba cache, the NUTS kernels compile in a child while the model compiles here
-    compiling = steps.plan is None and start_background_compile(dense)
+    compiling = steps.plan is None and start_background_compile(scheme, dense)
     if compiling:
         if progressbar:
             # ~15 s without a progress bar: say once what the wait is for and how to avoid it
             print(COMPILING_MESSAGE, file=sys.stderr)
         # first: the child's compilation reaches these calls a few seconds in
-        compile_chain_loop_calls(dense)
+        compile_chain_loop_calls(scheme, dense)
     compiled = compile_logp_dlogp(model)
     logp_only = None if steps.plan is None else compiled.logp_cfunc
     x_init = initial_points(model, compiled, chains, init_seq, jitter=init.startswith("jitter"))
@@ -262,7 +263,7 @@ def sample(
         chains=chains,
         target_accept=target_accept,
         max_treedepth=max_treedepth,
-        adaptation=adaptation or default_scheme(dense),
+        adaptation=scheme,
         init=init,
         compile_time=compile_time,
         sampling_time=res.timings.get("total", float("nan")),

@@ -1,8 +1,9 @@
 """Warm-up controller: watches each transition and returns a new step size and metric.
 
 The sampler never knows it is tuning (STYLE.md section 1): `warmup_update` takes the state after a
-transition and its `NUTSInfo` and returns ``(warmup, step_size, inv_mass, inv_mass_chol)``. Three
-schemes share one state type, so the chain loop compiles once per metric shape:
+transition and its `NUTSInfo` and returns ``(warmup, step_size, inv_mass, inv_mass_chol)``. The
+schemes share one state type; the scheme itself is an argument that the chain loops of
+`credo.sampling.chain` hold as a constant, so that each compiles only its own scheme's branch:
 
 ``"stan"``
     Stan's windowed adaptation (`credo.sampling.adapt.stan`) of a diagonal or dense metric, with
@@ -72,7 +73,7 @@ from credo.sampling.hamiltonian import unowned
 
 __all__ = [
     "SCHEMES",
-    "default_scheme",
+    "resolve_scheme",
     "WarmupState",
     "warmup_init",
     "warmup_update",
@@ -89,10 +90,30 @@ _STAN_INITIAL_STEP = 1.0  # Stan's default stepsize
 _STAN_HEURISTIC_ACCEPT = 0.8  # hard-coded in Stan's init_stepsize
 
 
-def default_scheme(dense: bool) -> str:
-    """The warm-up scheme used when none is given: ``"stan"`` for a dense metric (the only scheme
-    that adapts one), else ``"nutpie"`` (benchmarks/README.md, seed study)."""
-    return "stan" if dense else "nutpie"
+def resolve_scheme(scheme: str | None, dense: bool) -> str:
+    """The warm-up scheme to run: ``scheme``, or when it is None ``"stan"`` for a dense metric (the
+    only scheme that adapts one), else ``"nutpie"`` (benchmarks/README.md, seed study).
+
+    Parameters
+    ----------
+    scheme : {"stan", "nutpie", "pymc", "hybrid"} or None
+    dense : bool
+        Dense rather than diagonal metric.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``scheme``, or ``dense=True`` with a scheme other than "stan".
+    """
+    if scheme is None:
+        return "stan" if dense else "nutpie"
+    if scheme not in SCHEMES:
+        raise ValueError(f"adaptation={scheme!r}; expected one of {sorted(SCHEMES)}")
+    if dense and scheme != "stan":
+        raise ValueError(
+            f"adaptation={scheme!r} adapts a diagonal metric; use adaptation='stan' with metric='dense'"
+        )
+    return scheme
 
 
 class WarmupState(NamedTuple):
@@ -100,8 +121,6 @@ class WarmupState(NamedTuple):
 
     Attributes
     ----------
-    scheme : int
-        A value of `SCHEMES`.
     tune : int
         Number of warm-up iterations.
     target_accept : float
@@ -115,7 +134,6 @@ class WarmupState(NamedTuple):
         Used by the PyMC scheme (size-0 arrays otherwise).
     """
 
-    scheme: int
     tune: int
     target_accept: float
     step: DualAverageState
@@ -178,12 +196,7 @@ def warmup_init(
     ValueError
         For an unknown ``scheme`` or ``dense=True`` with a scheme other than "stan".
     """
-    if scheme not in SCHEMES:
-        raise ValueError(f"adaptation={scheme!r}; expected one of {sorted(SCHEMES)}")
-    if dense and scheme != "stan":
-        raise ValueError(
-            f"adaptation={scheme!r} adapts a diagonal metric; use adaptation='stan' with metric='dense'"
-        )
+    scheme = resolve_scheme(scheme, dense)
     m = idx.shape[0]
     metric_shape = (m, m) if dense else (m,)
     q, g = position[idx], grad[idx]
@@ -217,16 +230,16 @@ def warmup_init(
         step_size, n_grad = init_step_size(
             position, logp, grad, logp_fn, idx, start_step, inv_mass, chol, rng, threshold
         )
-    warmup = WarmupState(
-        SCHEMES[scheme], int(tune), float(target_accept), dual_average_init(step_size), stan, nutpie, pymc
-    )
+    warmup = WarmupState(int(tune), float(target_accept), dual_average_init(step_size), stan, nutpie, pymc)
     return warmup, step_size, inv_mass, chol, n_grad
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def warmup_update(warmup, draw, position, logp, grad, info, step_size, inv_mass, inv_mass_chol,
+def warmup_update(scheme, warmup, draw, position, logp, grad, info, step_size, inv_mass, inv_mass_chol,
                   logp_fn, idx, rng):  # fmt: skip
-    """Adapt after warm-up iteration ``draw`` (0-based) that produced ``position`` and ``info``.
+    """Adapt after warm-up iteration ``draw`` (0-based) that produced ``position`` and ``info``,
+    by warm-up scheme ``scheme`` (a value of `SCHEMES`; where it is a compile-time constant, Numba
+    compiles only that scheme's branch).
 
     Returns
     -------
@@ -246,14 +259,14 @@ def warmup_update(warmup, draw, position, logp, grad, info, step_size, inv_mass,
     full = idx.shape[0] == position.shape[0]
     q = position if full else position[idx]
     n_grad = 0
-    if warmup.scheme == _PYMC:
+    if scheme == _PYMC:
         # BaseHMC.astep: dual averaging on mean_tree_accept, then the potential's update
         step = dual_average_update(step, info.acceptance_rate, warmup.target_accept)
         step_size = np.exp(step.log_step)
         pymc, update, inv_mass = pymc_windows_update(pymc, draw, q, inv_mass)
         if update:
             diag_sqrt_into(inv_mass, inv_mass_chol)
-    elif warmup.scheme == _STAN:
+    elif scheme == _STAN:
         step = dual_average_update(step, info.acceptance_rate, warmup.target_accept)
         step_size = np.exp(step.log_step)
         stan, closed = stan_windows_update(stan, draw, q)
@@ -271,7 +284,7 @@ def warmup_update(warmup, draw, position, logp, grad, info, step_size, inv_mass,
         update = False
         if draw < nutpie.final_start:
             g = grad if full else grad[idx]
-            hybrid = warmup.scheme == _HYBRID
+            hybrid = scheme == _HYBRID
             nutpie, update, late = nutpie_windows_update(nutpie, draw, q, g, info.diverging,
                                                          info.index_in_trajectory, hybrid)  # fmt: skip
             if update:
@@ -293,19 +306,20 @@ def warmup_update(warmup, draw, position, logp, grad, info, step_size, inv_mass,
             step = dual_average_init(step_size)
     if draw == warmup.tune - 1:
         step_size = np.exp(step.log_step_bar)
-    new = WarmupState(warmup.scheme, warmup.tune, warmup.target_accept, step, stan, nutpie, pymc)
+    new = WarmupState(warmup.tune, warmup.target_accept, step, stan, nutpie, pymc)
     return new, step_size, inv_mass, inv_mass_chol, n_grad
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def warmup_max_depth(warmup, it, max_depth):
-    """Tree-depth limit of iteration ``it`` (0-based, counting warm-up).
+def warmup_max_depth(scheme, warmup, it, max_depth):
+    """Tree-depth limit of iteration ``it`` (0-based, counting warm-up) under warm-up scheme
+    ``scheme``.
 
     ``max_depth``, except in the first 200 warm-up iterations of the PyMC scheme, where PyMC's NUTS
     uses ``early_max_treedepth=8``. PyMC applies 8 even when ``max_treedepth`` is smaller; credo
     takes the smaller of the two.
     """
-    if warmup.scheme == _PYMC and it < EARLY_DEPTH_ITERS and it < warmup.tune:
+    if scheme == _PYMC and it < EARLY_DEPTH_ITERS and it < warmup.tune:
         return min(max_depth, EARLY_MAX_DEPTH)
     return max_depth
 
@@ -332,7 +346,6 @@ def _with_estimators(state, stan_estimator, stan_ends, draws, grads, draws_bg, g
     """``state`` with its estimators (and Stan's window ends) replaced by the given ones."""
     stan, nutpie = state.stan, state.nutpie
     return WarmupState(
-        state.scheme,
         state.tune,
         state.target_accept,
         state.step,
