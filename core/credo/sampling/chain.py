@@ -29,8 +29,6 @@ __all__ = [
     "STAT_DTYPES",
     "RUN_CHUNK",
     "RUN_COMPOUND_CHUNK",
-    "chunk_loop",
-    "compound_chunk_loop",
     "nuts_iteration",
 ]
 
@@ -51,7 +49,7 @@ NUTS_STAT_NAMES = (
 )
 # every iteration, whatever the steps: PyMC's names for the clock at its start and its duration
 TIMING_STAT_NAMES = ("perf_counter_start", "perf_counter_diff")
-# the columns `chunk_loop` writes
+# the columns a chain loop (`RUN_CHUNK`) writes
 STAT_NAMES = NUTS_STAT_NAMES + TIMING_STAT_NAMES
 # after STAT_NAMES in a compound run: the Metropolis and slice blocks (`credo.sampling.compound`)
 STEP_STAT_NAMES = ("accept", "accepted", "slice_evals")
@@ -77,7 +75,7 @@ def nuts_iteration(scheme, work, logp_fn, idx, position, logp, grad, step_size, 
     scheme ``scheme`` if ``it`` is a warm-up iteration (``it < warmup.tune``).
 
     Writes the `NUTS_STAT_NAMES` columns of ``row`` (a row of the stats array). The other arguments
-    are those of `chunk_loop`.
+    are those of a chain loop (`RUN_CHUNK`).
 
     Returns
     -------
@@ -126,140 +124,9 @@ def _record(draws_out, stats_out, k, position, start, clock):
     return end
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
-def chunk_loop(scheme, logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_chol, rng, warmup,
-               first, max_depth, max_energy_error, max_seconds, draws_out, stats_out):  # fmt: skip
-    """Run up to ``stats_out.shape[0]`` iterations starting at iteration ``first`` (0-based, counting
-    warm-up), writing positions to ``draws_out`` and `STAT_NAMES` columns to ``stats_out``; stop
-    after the first iteration that ends ``max_seconds`` or more after the call began.
-
-    Iterations ``< warmup.tune`` are followed by `warmup_update`. Called as ``RUN_CHUNK[name](...)``
-    with the arguments after ``scheme``.
-
-    Parameters
-    ----------
-    scheme : int
-        Warm-up scheme, a value of `credo.sampling.adapt.warmup.SCHEMES`.
-    logp_fn : cfunc of ``LOGP_GRAD_SIGNATURE``
-    idx : ndarray of int64, shape (m,)
-        Coordinates moved by NUTS.
-    position, logp, grad : ndarray (n_dim,), float, ndarray (n_dim,)
-        Current state; ``position`` and ``grad`` are updated in place (and returned).
-    step_size : float
-    inv_mass, inv_mass_chol : ndarray, shape (m,) or (m, m)
-    rng : numpy.random.Generator
-    warmup : WarmupState
-    first : int
-    max_depth : int
-    max_energy_error : float
-    max_seconds : float
-        Wall-clock budget of the call (``inf``: run every iteration).
-    draws_out : ndarray, shape (k, n_dim) or (0, n_dim)
-        Positions after each iteration; with no rows they are not kept.
-    stats_out : ndarray, shape (k, len(STAT_NAMES))
-
-    Returns
-    -------
-    tuple
-        ``(position, logp, grad, step_size, inv_mass, inv_mass_chol, warmup, n_grad_evals,
-        n_done)`` after the chunk; ``n_grad_evals`` counts leapfrog steps and step-size searches,
-        ``n_done`` the iterations run (the first rows of the outputs).
-    """
-    n_grad = 0
-    clock = np.empty(2, dtype=np.int64)
-    work = nuts_workspace(idx.shape[0], position.shape[0], max_depth)
-    # unowned views of the arrays that every iteration passes on, which would otherwise cost ~0.2 us
-    # of atomic reference counting per iteration; their owners are arguments (alive for the call)
-    # or kept alive to the end, and position and grad are updated in place
-    W, slot_scalars, rows, q_full, grad_full = work
-    work_v = (unowned(W), unowned(slot_scalars), unowned(rows), unowned(q_full), unowned(grad_full))
-    idx_v, position_v, grad_v = unowned(idx), unowned(position), unowned(grad)
-    draws_v, stats_v, clock_v = unowned(draws_out), unowned(stats_out), unowned(clock)
-    warmup_v, inv_mass_v, chol_v = warmup_views(warmup), unowned(inv_mass), unowned(inv_mass_chol)
-    n = stats_out.shape[0]
-    start = now(clock_v)
-    deadline = start + max_seconds
-    k = 0
-    while k < n:
-        logp, step_size, inv_mass_v, chol_v, warmup_v, extra = nuts_iteration(
-            scheme, work_v, logp_fn, idx_v, position_v, logp, grad_v, step_size, inv_mass_v, chol_v, rng,
-            warmup_v, first + k, max_depth, max_energy_error, stats_v[k],
-        )  # fmt: skip
-        n_grad += extra
-        start = _record(draws_v, stats_v, k, position_v, start, clock_v)
-        k += 1
-        if start >= deadline:
-            break
-    keep_alive((work, clock))
-    # the metric is the argument's (updated in place) or a new array of a Stan window
-    return (position, logp, grad, step_size, owner_of(inv_mass_v, inv_mass), owner_of(chol_v, inv_mass_chol),
-            warmup_owners(warmup_v, warmup), n_grad, k)  # fmt: skip
-
-
-@nb.njit(cache=True, nogil=True, inline="always")
-def compound_chunk_loop(scheme, logp_fn, logp_only_fn, idx, plan, position, logp, grad, step_size,
-                        inv_mass, inv_mass_chol, rng, warmup, first, max_depth, max_energy_error,
-                        max_seconds, draws_out, stats_out):  # fmt: skip
-    """`chunk_loop` for a compound sampler (``RUN_COMPOUND_CHUNK[name](...)``): each iteration is a
-    NUTS transition of the coordinates ``idx`` (skipped if there are none), then a
-    `credo.sampling.compound.step_sweep` over the coordinates of ``plan``.
-
-    After a sweep that moved, the gradient is re-evaluated at the new position, since NUTS needs the
-    gradient with respect to its coordinates at the current values of the others.
-
-    Parameters
-    ----------
-    scheme : int
-        Warm-up scheme, a value of `credo.sampling.adapt.warmup.SCHEMES`.
-    logp_fn : cfunc of ``LOGP_GRAD_SIGNATURE``
-    logp_only_fn : cfunc of ``LOGP_SIGNATURE``
-        The same log-density without gradient, for the sweep.
-    idx : ndarray of int64, shape (m,), m >= 0
-        Coordinates moved by NUTS.
-    plan : StepPlan
-        This chain's non-NUTS block; tuned in place during warm-up.
-    position, logp, grad, step_size, inv_mass, inv_mass_chol, rng, warmup, first, max_depth,
-    max_energy_error, max_seconds, draws_out
-        As in `chunk_loop`.
-    stats_out : ndarray, shape (k, len(STAT_NAMES) + len(STEP_STAT_NAMES))
-        The `NUTS_STAT_NAMES` columns are left unwritten when ``m == 0``, except ``lp``.
-
-    Returns
-    -------
-    tuple
-        As `chunk_loop`; ``n_grad_evals`` includes the re-evaluations after the sweeps.
-    """
-    n_grad = 0
-    clock = np.empty(2, dtype=np.int64)
-    m = idx.shape[0]
-    work = nuts_workspace(m, position.shape[0], max_depth)
-    start = now(clock)
-    deadline = start + max_seconds
-    k = 0
-    while k < stats_out.shape[0]:
-        it = first + k
-        row = stats_out[k]
-        if m > 0:
-            logp, step_size, inv_mass, inv_mass_chol, warmup, extra = nuts_iteration(
-                scheme, work, logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_chol, rng,
-                warmup, it, max_depth, max_energy_error, row,
-            )  # fmt: skip
-            n_grad += extra
-        position, logp, moved = step_sweep(plan, position, logp, logp_only_fn, rng, it, it < warmup.tune,
-                                           row, _PERF_DIFF + 1)  # fmt: skip
-        if moved and m > 0:
-            logp = logp_fn(position.ctypes, grad.ctypes, position.shape[0])
-            n_grad += 1
-        row[0] = logp
-        start = _record(draws_out, stats_out, k, position, start, clock)
-        k += 1
-        if start >= deadline:
-            break
-    return position, logp, grad, step_size, inv_mass, inv_mass_chol, warmup, n_grad, k
-
-
 def _chain_loops(scheme: int):
-    """The compiled chain loops of warm-up scheme ``scheme``, for which it is a constant.
+    """The chain loops of warm-up scheme ``scheme`` (a value of `credo.sampling.adapt.warmup.SCHEMES`),
+    for which it is a constant: ``run_chunk`` and ``run_compound_chunk``.
 
     Numba's dead-branch pruning resolves the closure variable through the inlined calls and drops
     the other schemes' branches of `warmup_update` before typing, so each loop compiles one scheme's
@@ -271,22 +138,132 @@ def _chain_loops(scheme: int):
     @nb.njit(cache=True, nogil=True)
     def run_chunk(logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_chol, rng, warmup,
                   first, max_depth, max_energy_error, max_seconds, draws_out, stats_out):  # fmt: skip
-        return chunk_loop(scheme, logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_chol,
-                          rng, warmup, first, max_depth, max_energy_error, max_seconds, draws_out,
-                          stats_out)  # fmt: skip
+        """Run up to ``stats_out.shape[0]`` iterations starting at iteration ``first`` (0-based, counting
+        warm-up), writing positions to ``draws_out`` and `STAT_NAMES` columns to ``stats_out``; stop
+        after the first iteration that ends ``max_seconds`` or more after the call began.
+
+        Iterations ``< warmup.tune`` are followed by `warmup_update` of the loop's scheme.
+
+        Parameters
+        ----------
+        logp_fn : cfunc of ``LOGP_GRAD_SIGNATURE``
+        idx : ndarray of int64, shape (m,)
+            Coordinates moved by NUTS.
+        position, logp, grad : ndarray (n_dim,), float, ndarray (n_dim,)
+            Current state; ``position`` and ``grad`` are updated in place (and returned).
+        step_size : float
+        inv_mass, inv_mass_chol : ndarray, shape (m,) or (m, m)
+        rng : numpy.random.Generator
+        warmup : WarmupState
+        first : int
+        max_depth : int
+        max_energy_error : float
+        max_seconds : float
+            Wall-clock budget of the call (``inf``: run every iteration).
+        draws_out : ndarray, shape (k, n_dim) or (0, n_dim)
+            Positions after each iteration; with no rows they are not kept.
+        stats_out : ndarray, shape (k, len(STAT_NAMES))
+
+        Returns
+        -------
+        tuple
+            ``(position, logp, grad, step_size, inv_mass, inv_mass_chol, warmup, n_grad_evals,
+            n_done)`` after the chunk; ``n_grad_evals`` counts leapfrog steps and step-size searches,
+            ``n_done`` the iterations run (the first rows of the outputs).
+        """
+        n_grad = 0
+        clock = np.empty(2, dtype=np.int64)
+        work = nuts_workspace(idx.shape[0], position.shape[0], max_depth)
+        # unowned views of the arrays that every iteration passes on, which would otherwise cost ~0.2 us
+        # of atomic reference counting per iteration; their owners are arguments (alive for the call)
+        # or kept alive to the end, and position and grad are updated in place
+        W, slot_scalars, rows, q_full, grad_full = work
+        work_v = (unowned(W), unowned(slot_scalars), unowned(rows), unowned(q_full), unowned(grad_full))
+        idx_v, position_v, grad_v = unowned(idx), unowned(position), unowned(grad)
+        draws_v, stats_v, clock_v = unowned(draws_out), unowned(stats_out), unowned(clock)
+        warmup_v, inv_mass_v, chol_v = warmup_views(warmup), unowned(inv_mass), unowned(inv_mass_chol)
+        n = stats_out.shape[0]
+        start = now(clock_v)
+        deadline = start + max_seconds
+        k = 0
+        while k < n:
+            logp, step_size, inv_mass_v, chol_v, warmup_v, extra = nuts_iteration(
+                scheme, work_v, logp_fn, idx_v, position_v, logp, grad_v, step_size, inv_mass_v, chol_v, rng,
+                warmup_v, first + k, max_depth, max_energy_error, stats_v[k],
+            )  # fmt: skip
+            n_grad += extra
+            start = _record(draws_v, stats_v, k, position_v, start, clock_v)
+            k += 1
+            if start >= deadline:
+                break
+        keep_alive((work, clock))
+        # the metric is the argument's (updated in place) or a new array of a Stan window
+        return (position, logp, grad, step_size, owner_of(inv_mass_v, inv_mass),
+                owner_of(chol_v, inv_mass_chol), warmup_owners(warmup_v, warmup), n_grad, k)  # fmt: skip
 
     @nb.njit(cache=True, nogil=True)
     def run_compound_chunk(logp_fn, logp_only_fn, idx, plan, position, logp, grad, step_size, inv_mass,
                            inv_mass_chol, rng, warmup, first, max_depth, max_energy_error, max_seconds,
                            draws_out, stats_out):  # fmt: skip
-        return compound_chunk_loop(scheme, logp_fn, logp_only_fn, idx, plan, position, logp, grad,
-                                   step_size, inv_mass, inv_mass_chol, rng, warmup, first, max_depth,
-                                   max_energy_error, max_seconds, draws_out, stats_out)  # fmt: skip
+        """``run_chunk`` for a compound sampler: each iteration is a NUTS transition of the coordinates
+        ``idx`` (skipped if there are none), then a `credo.sampling.compound.step_sweep` over the
+        coordinates of ``plan``.
+
+        After a sweep that moved, the gradient is re-evaluated at the new position, since NUTS needs the
+        gradient with respect to its coordinates at the current values of the others.
+
+        Parameters
+        ----------
+        logp_fn : cfunc of ``LOGP_GRAD_SIGNATURE``
+        logp_only_fn : cfunc of ``LOGP_SIGNATURE``
+            The same log-density without gradient, for the sweep.
+        idx : ndarray of int64, shape (m,), m >= 0
+            Coordinates moved by NUTS.
+        plan : StepPlan
+            This chain's non-NUTS block; tuned in place during warm-up.
+        position, logp, grad, step_size, inv_mass, inv_mass_chol, rng, warmup, first, max_depth,
+        max_energy_error, max_seconds, draws_out
+            As in ``run_chunk``.
+        stats_out : ndarray, shape (k, len(STAT_NAMES) + len(STEP_STAT_NAMES))
+            The `NUTS_STAT_NAMES` columns are left unwritten when ``m == 0``, except ``lp``.
+
+        Returns
+        -------
+        tuple
+            As ``run_chunk``; ``n_grad_evals`` includes the re-evaluations after the sweeps.
+        """
+        n_grad = 0
+        clock = np.empty(2, dtype=np.int64)
+        m = idx.shape[0]
+        work = nuts_workspace(m, position.shape[0], max_depth)
+        start = now(clock)
+        deadline = start + max_seconds
+        k = 0
+        while k < stats_out.shape[0]:
+            it = first + k
+            row = stats_out[k]
+            if m > 0:
+                logp, step_size, inv_mass, inv_mass_chol, warmup, extra = nuts_iteration(
+                    scheme, work, logp_fn, idx, position, logp, grad, step_size, inv_mass, inv_mass_chol, rng,
+                    warmup, it, max_depth, max_energy_error, row,
+                )  # fmt: skip
+                n_grad += extra
+            position, logp, moved = step_sweep(plan, position, logp, logp_only_fn, rng, it, it < warmup.tune,
+                                               row, _PERF_DIFF + 1)  # fmt: skip
+            if moved and m > 0:
+                logp = logp_fn(position.ctypes, grad.ctypes, position.shape[0])
+                n_grad += 1
+            row[0] = logp
+            start = _record(draws_out, stats_out, k, position, start, clock)
+            k += 1
+            if start >= deadline:
+                break
+        return position, logp, grad, step_size, inv_mass, inv_mass_chol, warmup, n_grad, k
 
     return run_chunk, run_compound_chunk
 
 
 _LOOPS = {name: _chain_loops(code) for name, code in SCHEMES.items()}
-# the entry points from Python, by warm-up scheme name: `chunk_loop` and `compound_chunk_loop`
+# the entry points from Python, by warm-up scheme name
 RUN_CHUNK = {name: loops[0] for name, loops in _LOOPS.items()}
 RUN_COMPOUND_CHUNK = {name: loops[1] for name, loops in _LOOPS.items()}
