@@ -2,7 +2,10 @@
 
 __version__ = "0.1.0"
 
-from credo import compiler  # noqa: F401, I001  first: LLVM vector library + rewrites, before any Numba compile
+from credo import compiler  # noqa: F401, I001  first: LLVM vector library and Numba patches, before any compile
+import credo.model.gradient_rewrites  # noqa: F401, I001  gradient shapes that compile faster (credo.compiler, 4)
+import credo.model.numba_cache  # noqa: F401, I001  cacheable Numba code for scipy.special's ScalarOps (3)
+import credo.model.rewrites  # noqa: F401, I001  registers the graph rewrites with PyTensor's optdb (2)
 from credo import citations, math  # citations is callable: cr.citations(model_or_idata)
 from credo.diagnostics import sampling_report, summary
 from credo.distributions import *  # noqa: F403

@@ -1,6 +1,9 @@
 """How credo's graphs become machine code: LLVM's vector math library, then graph rewrites.
 
-Imported first by ``import credo``, before any Numba compilation in the process.
+Imported first by ``import credo``, before any Numba compilation in the process. This module sets up
+Numba and LLVM (1 and 5-8 below) and needs neither PyTensor nor the rest of credo, so that a process
+that only compiles credo's sampler kernels can import it alone (`credo.sampling.background`);
+``import credo`` registers the graph rewrites (2-4) right after it.
 
 1. glibc's vector math library. Numba compiles loops that call ``exp``/``log``/``pow``/``sin``/``cos``
    one element at a time through libm. PyPI's llvmlite has no Intel SVML, but LLVM knows glibc's
@@ -146,7 +149,3 @@ _install_liveness_patch()
 from credo.numba_gc import install as _install_gc_listener  # noqa: E402
 
 _install_gc_listener()
-
-import credo.model.gradient_rewrites  # noqa: E402, F401  (gradient shapes that compile faster)
-import credo.model.numba_cache  # noqa: E402, F401  (cacheable Numba code for scipy.special's ScalarOps)
-import credo.model.rewrites  # noqa: E402, F401  (registers the rewrites with PyTensor's optdb)

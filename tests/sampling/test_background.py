@@ -76,6 +76,15 @@ def test_cached_kernel_starts_no_child():
     assert background._child is None
 
 
+def test_the_child_compiles_without_importing_pytensor():
+    # the child's start is on the path to a cold first draw: it imports Numba and the kernels only
+    code = background._child_code("nutpie", False) + "print([m for m in sys.modules if 'pytensor' in m])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.split() == ["[]"]
+    assert background.nuts_kernel_cached() is True
+
+
 def test_environment_turns_the_child_off(monkeypatch):
     monkeypatch.setenv(background.BACKGROUND_COMPILE_ENV, "0")
     monkeypatch.setattr(background, "nuts_kernel_cached", lambda *args: False)

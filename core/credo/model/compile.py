@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
-from numba import types
 from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.replace import graph_replace
 from pytensor.graph.traversal import ancestors
 
+from credo.cfunc import LOGP_DLOGP_SIGNATURE, LOGP_ONLY_SIGNATURE
 from credo.model.core import Model, modelcontext
 from credo.model.numba_cache import wrap_logp, wrap_logp_dlogp
 
@@ -36,10 +36,6 @@ __all__ = [
     "compile_point_fn",
 ]
 
-LOGP_DLOGP_SIGNATURE = types.float64(
-    types.CPointer(types.float64), types.CPointer(types.float64), types.intp
-)
-LOGP_ONLY_SIGNATURE = types.float64(types.CPointer(types.float64), types.intp)
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,21 @@ COMPILING_MESSAGE = (
     "credo: compiling the NUTS sampler into Numba's disk cache, once per installation (~10-15 s, beside "
     "the model); `python -m credo.sampling.precompile` does it ahead of time"
 )
+# The child's ``python -c``. ``import credo`` would import PyTensor and every distribution, ~0.8 s
+# of the child's start, on the path to the first draw; the chain loop needs only Numba, credo's
+# Numba set-up (`credo.compiler`) and the sampling kernels (~0.35 s). So the packages ``credo`` and
+# ``credo.sampling`` stand in as bare namespaces whose ``__init__`` never runs; their modules are
+# the same files, so the cache entries are those of a full import.
+_CHILD_CODE = """
+import sys, types
+for name, path in {packages!r}:
+    package = types.ModuleType(name)
+    package.__path__ = [path]
+    sys.modules[name] = package
+import credo.compiler
+from {module} import compile_nuts_kernel
+compile_nuts_kernel({scheme!r}, {dense!r})
+"""
 _child: subprocess.Popen | None = None
 _child_lock = threading.Lock()
 
@@ -186,13 +201,18 @@ def start_background_compile(scheme: str = "nutpie", dense: bool = False) -> boo
             env = dict(os.environ, **{BACKGROUND_COMPILE_ENV: "0"})
             # this copy of credo, also where it is a checkout put on sys.path rather than installed
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CREDO_ROOT.parent), env.get("PYTHONPATH")]))
-            code = f"from {__name__} import compile_nuts_kernel; compile_nuts_kernel({scheme!r}, {dense})"
+            code = _child_code(scheme, dense)
             try:
                 _child = subprocess.Popen([sys.executable, "-c", code], env=env, stdin=subprocess.DEVNULL,
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
             except OSError:  # no interpreter to start (embedded Python): compile here, as without a child
                 return False
     return True
+
+
+def _child_code(scheme: str, dense: bool) -> str:
+    packages = [("credo", str(CREDO_ROOT)), ("credo.sampling", str(CREDO_ROOT / "sampling"))]
+    return _CHILD_CODE.format(packages=packages, module=__name__, scheme=scheme, dense=dense)
 
 
 def wait_for_background_compile() -> None:

@@ -24,8 +24,8 @@ import numpy as np
 from numba import types
 from numba.core.ccallback import CFunc
 
+from credo.cfunc import LOGP_DLOGP_SIGNATURE, LOGP_ONLY_SIGNATURE
 from credo.exceptions import SamplingError
-from credo.model.compile import LOGP_DLOGP_SIGNATURE, LOGP_ONLY_SIGNATURE
 
 __all__ = [
     "LOGP_GRAD_SIGNATURE",
