@@ -78,7 +78,9 @@ def test_cached_kernel_starts_no_child():
 
 def test_the_child_compiles_without_importing_pytensor():
     # the child's start is on the path to a cold first draw: it imports Numba and the kernels only
-    code = background._child_code("nutpie", False) + "print([m for m in sys.modules if 'pytensor' in m])"
+    # printed before the child's exit, which skips the interpreter's teardown
+    report = "print([m for m in sys.modules if 'pytensor' in m], flush=True)"
+    code = background._child_code("nutpie", False).replace("os._exit(0)", f"{report}; os._exit(0)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.split() == ["[]"]

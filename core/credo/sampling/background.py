@@ -44,7 +44,9 @@ COMPILING_MESSAGE = (
 # of the child's start, on the path to the first draw; the chain loop needs only Numba, credo's
 # Numba set-up (`credo.compiler`) and the sampling kernels (~0.35 s). So the packages ``credo`` and
 # ``credo.sampling`` stand in as bare namespaces whose ``__init__`` never runs; their modules are
-# the same files, so the cache entries are those of a full import.
+# the same files, so the cache entries are those of a full import. The parent waits for the child
+# to exit, and the interpreter's teardown after a compilation takes ~0.7 s: once the cache files
+# are written (and closed) the child exits at once. An error exits normally, with status 1.
 _CHILD_CODE = """
 import sys, types
 for name, path in {packages!r}:
@@ -54,6 +56,8 @@ for name, path in {packages!r}:
 import credo.compiler
 from {module} import compile_nuts_kernel
 compile_nuts_kernel({scheme!r}, {dense!r})
+import os
+os._exit(0)
 """
 _child: subprocess.Popen | None = None
 _child_lock = threading.Lock()
@@ -66,14 +70,16 @@ def _toy_target():
 
 
 def compile_nuts_kernel(scheme: str = "nutpie", dense: bool = False) -> None:
-    """Compile and cache the chain loop of warm-up scheme ``scheme`` (`credo.sampling.chain.RUN_CHUNK`):
-    one NUTS draw on a 2-d standard normal, with the argument types (and so the Numba
-    specialisation) that `credo.sampling.run_chains` passes on a model of continuous variables.
+    """Compile and cache the chain loop of warm-up scheme ``scheme`` (`credo.sampling.chain.RUN_CHUNK`)
+    for the argument types (and so the Numba specialisation) that `credo.sampling.run_chains` passes
+    on a model of continuous variables.
 
-    The warm-up state comes from PyMC's initialisation, which has no step-size search, with no
-    warm-up iterations: every scheme's state has the same types, and the parent compiles that
-    search, with the chain loop's other calls, in `compile_chain_loop_calls`. A dense metric
-    (Stan's scheme only) needs Stan's initialisation, search included.
+    The loop is compiled for its signature rather than called: the log-density is a function type
+    (`credo.sampling.logp.LOGP_GRAD_TYPE`), so no cfunc has to be compiled for it. The warm-up state
+    comes from PyMC's initialisation, which has no step-size search and so needs no log-density,
+    with no warm-up iterations: every scheme's state has the same types, and the parent compiles
+    that search, with the chain loop's other calls, in `compile_chain_loop_calls`. A dense metric
+    (Stan's scheme only) needs Stan's initialisation, search included, on a toy target.
 
     Parameters
     ----------
@@ -81,17 +87,21 @@ def compile_nuts_kernel(scheme: str = "nutpie", dense: bool = False) -> None:
     dense : bool
         Dense rather than diagonal metric.
     """
+    from numba import typeof
+
     from credo.sampling.adapt.warmup import warmup_init
     from credo.sampling.chain import RUN_CHUNK, STAT_NAMES
-    from credo.sampling.logp import LOGP_GRAD_SIGNATURE, check_cfunc, eval_logp_grad
+    from credo.sampling.logp import LOGP_GRAD_TYPE, eval_logp_grad
 
-    fn, x, idx = check_cfunc(_toy_target(), LOGP_GRAD_SIGNATURE), np.ones(2), np.arange(2)
-    logp, grad = eval_logp_grad(fn, x)
+    x, idx = np.ones(2), np.arange(2)
+    fn = _toy_target() if dense else None
+    logp, grad = eval_logp_grad(fn, x) if dense else (0.0, np.ones(2))
     rng = np.random.default_rng(0)
     state, step_size, inv_mass, chol, _ = warmup_init("stan" if dense else "pymc", 0, 0.8, dense, x, logp,
                                                       grad, fn, idx, rng)  # fmt: skip
-    RUN_CHUNK[scheme](fn, idx, x, logp, grad, step_size, inv_mass, chol, rng, state, 0, 10, 1000.0, np.inf,
-                      np.empty((1, 2)), np.zeros((1, len(STAT_NAMES))))  # fmt: skip
+    args = (idx, x, logp, grad, step_size, inv_mass, chol, rng, state, 0, 10, 1000.0, np.inf,
+            np.empty((1, 2)), np.zeros((1, len(STAT_NAMES))))  # fmt: skip
+    RUN_CHUNK[scheme].compile((LOGP_GRAD_TYPE, *map(typeof, args)))
 
 
 def compile_chain_loop_calls(scheme: str = "nutpie", dense: bool = False) -> None:
