@@ -106,9 +106,9 @@ def compile_nuts_kernel(scheme: str = "nutpie", dense: bool = False) -> None:
 
 def compile_chain_loop_calls(scheme: str = "nutpie", dense: bool = False) -> None:
     """Compile, with the chain loop's argument types, the functions of warm-up scheme ``scheme``,
-    the momentum draw, the scratch arrays and the clock that its chain loop
-    (`credo.sampling.chain.RUN_CHUNK`) calls rather than inlines, and the scheme's initialisation
-    (`warmup_init`, with its step-size search).
+    the momentum draw, the scratch arrays, the clock, the U-turn checks and the kinetic energy that
+    its chain loop (`credo.sampling.chain.RUN_CHUNK`) calls rather than inlines, and the scheme's
+    initialisation (`warmup_init`, with its step-size search).
 
     Run before the model compiles, they are in Numba's disk cache by the time the child's
     compilation of the chain loop reaches them (~3 s in), and the child loads them instead of
@@ -121,24 +121,40 @@ def compile_chain_loop_calls(scheme: str = "nutpie", dense: bool = False) -> Non
     dense : bool
         Dense rather than diagonal metric.
     """
+    from numba import types
+
     from credo.sampling.adapt.mass_matrix import (
         RunningVariance,
         grad_based_inv_mass,
+        inv_mass_sqrt,
         stan_inv_mass,
         variance_inv_mass,
     )
     from credo.sampling.adapt.pymc import PymcWindows, pymc_windows_update
+    from credo.sampling.adapt.step_size import dual_average_init
     from credo.sampling.adapt.warmup import warmup_init
     from credo.sampling.clock import now
-    from credo.sampling.hamiltonian import draw_momentum
+    from credo.sampling.hamiltonian import _dot_rows, draw_momentum
     from credo.sampling.logp import eval_logp_grad
-    from credo.sampling.nuts import nuts_workspace
+    from credo.sampling.nuts import _join_is_no_u_turn, nuts_workspace
 
     m = 2
+    rng = np.random.default_rng(0)
+    unit = np.eye(m) if dense else np.ones(m)
+    # first what the child's `compile_nuts_kernel` runs, then the calls of the NUTS transition,
+    # which the child's compilation of the chain loop reaches next (~2 s in)
+    inv_mass_sqrt(unit)
+    dual_average_init(0.1)
+    draw_momentum(unit, rng, np.empty(m))
+    nuts_workspace(m, m, 10)
+    now(np.empty(2, dtype=np.int64))
+    # the U-turn checks and the kinetic energy of the tree building, on rows of the work array
+    row, i64 = types.CPointer(types.float64), types.int64
+    _join_is_no_u_turn.compile((row, *[i64] * 10))
+    _dot_rows.compile((row, i64, i64, i64))
     fn, x = _toy_target(), np.ones(m)
     logp, grad = eval_logp_grad(fn, x)
-    rng = np.random.default_rng(0)
-    _, _, inv_mass, chol, _ = warmup_init(scheme, 1, 0.8, dense, x, logp, grad, fn, np.arange(m), rng)
+    _, _, inv_mass, _, _ = warmup_init(scheme, 1, 0.8, dense, x, logp, grad, fn, np.arange(m), rng)
     # the estimators as `warmup_init` builds them: the Stan one holds a covariance for a dense metric
     diag = RunningVariance(np.ones(m), np.ones(m), 2)
     if scheme == "pymc":
@@ -149,9 +165,6 @@ def compile_chain_loop_calls(scheme: str = "nutpie", dense: bool = False) -> Non
         grad_based_inv_mass(diag, diag, inv_mass.copy())
         if scheme == "hybrid":
             variance_inv_mass(diag, inv_mass.copy())
-    draw_momentum(chol, rng, np.empty(m))
-    nuts_workspace(m, m, 10)
-    now(np.empty(2, dtype=np.int64))
 
 
 def nuts_kernel_cached(scheme: str = "nutpie", dense: bool = False) -> bool | None:

@@ -481,9 +481,11 @@ def nuts_transition(
             index_sample = sel_index
         w_traj, lw_traj = _sum_weights(w_traj, lw_traj, w_sub, lw_sub)
 
-        # no-U-turn over the whole trajectory and across the join of old and new parts
-        ok = _join_is_no_u_turn(row_pointer(W, 0), m, r_v_out, _OLD_V, _OLD_P, _RHO, r_new_v, r_v, r_new_p,
-                                r_rho_sub, _RHO)  # fmt: skip
+        # no-U-turn over the whole trajectory and across the join of old and new parts; the rows as
+        # int64 rather than literal constants, so that both calls share one compiled specialisation
+        old_v, old_p, rho = np.int64(_OLD_V), np.int64(_OLD_P), np.int64(_RHO)
+        ok = _join_is_no_u_turn(row_pointer(W, 0), m, r_v_out, old_v, old_p, rho, r_new_v, r_v, r_new_p,
+                                r_rho_sub, rho)  # fmt: skip
         if not ok:
             break
 
