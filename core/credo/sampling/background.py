@@ -3,13 +3,13 @@
 On an empty Numba cache (no ``make install``, `credo.sampling.precompile`) the NUTS chain loop of a
 warm-up scheme takes ~8-10 s to compile, longer than most models. `cr.sample` calls
 `start_background_compile` before it compiles the model: a child process (``python -c``, this copy
-of credo, the parent's environment and so its ``NUMBA_CACHE_DIR``) runs one NUTS iteration on a toy
-target, which compiles the chain loop into the disk cache on the other core. Meanwhile the parent
-compiles the functions that the chain loop calls rather than inlines (`compile_chain_loop_calls`),
-which the child then loads from the cache, and the model; `wait_for_background_compile` then lets it
-load the chain loop from the cache instead of compiling it. If the child fails, the parent compiles
-it as before; a parent that stops before waiting (an error in the model) leaves the child to finish
-filling the cache.
+of credo, the parent's environment and so its ``NUMBA_CACHE_DIR``) compiles the chain loop for the
+argument types of `credo.sampling.run_chains` into the disk cache, on the other core, and exits.
+Meanwhile the parent compiles the functions that the chain loop calls rather than inlines
+(`compile_chain_loop_calls`), which the child then loads from the cache, and the model;
+`wait_for_background_compile` then lets it load the chain loop from the cache instead of compiling
+it. If the child fails, the parent compiles it as before; a parent that stops before waiting (an
+error in the model) leaves the child to finish filling the cache.
 """
 
 from __future__ import annotations
