@@ -37,7 +37,7 @@ __all__ = [
 BACKGROUND_COMPILE_ENV = "CREDO_BACKGROUND_COMPILE"
 # what `cr.sample` prints (with its progress bar on) while a child compiles
 COMPILING_MESSAGE = (
-    "credo: compiling the NUTS sampler into Numba's disk cache, once per installation (~10-15 s, beside "
+    "credo: compiling the NUTS sampler into Numba's disk cache, once per installation (~10 s, beside "
     "the model); `python -m credo.sampling.precompile` does it ahead of time"
 )
 # The child's ``python -c``. ``import credo`` would import PyTensor and every distribution, ~0.8 s

@@ -1,7 +1,7 @@
 """Compile credo's model-independent sampler kernels into Numba's disk cache ahead of first use.
 
 The NUTS, warm-up and compound-step kernels take the model's log-density as a function pointer,
-so one compilation serves every model; on an empty cache it costs ~15 s, which would otherwise fall on
+so one compilation serves every model; on an empty cache it costs ~10 s, which would otherwise fall on
 the user's first `cr.sample`. ``make install`` runs ``python -m credo.sampling.precompile``. Where
 that was not done, the first `cr.sample` compiles the NUTS kernels in a child process, beside the
 model (`credo.sampling.background`).

@@ -214,7 +214,7 @@ def sample(
     compiling = steps.plan is None and start_background_compile(scheme, dense)
     if compiling:
         if progressbar:
-            # ~15 s without a progress bar: say once what the wait is for and how to avoid it
+            # ~10 s without a progress bar: say once what the wait is for and how to avoid it
             print(COMPILING_MESSAGE, file=sys.stderr)
         # first: the child's compilation reaches these calls a few seconds in
         compile_chain_loop_calls(scheme, dense)
