@@ -94,8 +94,11 @@ def compile_nuts_kernel(scheme: str = "nutpie", dense: bool = False) -> None:
     from credo.sampling.logp import LOGP_GRAD_TYPE, eval_logp_grad
 
     x, idx = np.ones(2), np.arange(2)
-    fn = _toy_target() if dense else None
-    logp, grad = eval_logp_grad(fn, x) if dense else (0.0, np.ones(2))
+    if dense:  # Stan's initialisation searches a step size on the toy target
+        fn = _toy_target()
+        logp, grad = eval_logp_grad(fn, x)
+    else:
+        fn, logp, grad = None, 0.0, np.ones(2)
     rng = np.random.default_rng(0)
     state, step_size, inv_mass, chol, _ = warmup_init("stan" if dense else "pymc", 0, 0.8, dense, x, logp,
                                                       grad, fn, idx, rng)  # fmt: skip
